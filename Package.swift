@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// Petrel: a persistent, distributed message broker that speaks RocketMQ 4.x's protocol.
+// The target graph follows DEVELOPERS.md's layout table; Tests/LayoutTests enforces it.
+import PackageDescription
+
+let package = Package(
+    name: "Petrel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PetrelCore", targets: ["PetrelCore"]),
+        .library(name: "PetrelStore", targets: ["PetrelStore"]),
+        .executable(name: "petrel-bench", targets: ["petrel-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "PetrelCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "PetrelStore",
+            dependencies: [
+                "PetrelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "petrel-bench",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),
+        .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelCore", "PetrelStore"]),
+        .testTarget(name: "LayoutTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)
