@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PetrelCore", targets: ["PetrelCore"]),
         .library(name: "PetrelStore", targets: ["PetrelStore"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
+        .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -36,6 +37,14 @@ let package = Package(
                 "PetrelCore",
                 "PetrelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "petrel-store-writer",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -19,15 +19,18 @@ public struct MessageHost: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var packed: UInt32 = 0
         for part in parts {
-            guard let octet = UInt8(part) else { return nil }
+            // Digits only: `UInt8(_:)` alone would also take "+7" or "-0".
+            guard part.utf8.allSatisfy({ (48...57).contains($0) }), let octet = UInt8(part) else { return nil }
             packed = packed << 8 | UInt32(octet)
         }
         self.init(address: packed, port: port)
     }
 
-    /// Parses `a.b.c.d:port`; nil when malformed.
+    /// Parses `a.b.c.d:port`; nil when malformed or the port is not a decimal in 0...65535.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int32(text[text.index(after: colon)...]) else {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        let portText = text[text.index(after: colon)...]
+        guard portText.utf8.allSatisfy({ (48...57).contains($0) }), let port = Int32(portText), port <= 65535 else {
             return nil
         }
         self.init(ipv4: String(text[..<colon]), port: port)

@@ -197,6 +197,26 @@ public enum StoredMessageCodec {
             bodyCRC: storedCRC)
     }
 
+    /// Decodes only the properties of the record at the start of `bytes`: cheaper than `decode`
+    /// when a reader needs just the tag or keys (no body copy).
+    public static func decodeProperties(_ bytes: UnsafeRawBufferPointer) throws(CoreError) -> MessageProperties {
+        typealias L = StoredMessageLayout
+        let reader = RawReader(bytes: bytes)
+        let totalSize = Int(try reader.int32(at: L.totalSizeOffset))
+        let bodyLength = Int(try reader.int32(at: L.bodyLengthOffset))
+        guard totalSize <= bytes.count, bodyLength >= 0 else {
+            throw CoreError(.badSize, "record size \(totalSize) or body length \(bodyLength) out of range")
+        }
+        let topicStart = L.bodyOffset + bodyLength
+        let propertiesLengthAt = topicStart + 1 + Int(try reader.uint8(at: topicStart))
+        let propertiesLength = Int(try reader.int16(at: propertiesLengthAt))
+        guard propertiesLength >= 0, propertiesLengthAt + 2 + propertiesLength <= totalSize else {
+            throw CoreError(.badSize, "properties of \(propertiesLength) bytes do not fit record size \(totalSize)")
+        }
+        let start = propertiesLengthAt + 2
+        return MessageProperties.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + propertiesLength)]))
+    }
+
     /// Decodes every record of a concatenation (a pull-response body).
     public static func decodeAll(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(CoreError) -> [StoredMessage] {
         var messages: [StoredMessage] = []

@@ -49,6 +49,11 @@ public enum System {
         throw StoreError(.ioFailure, "posix_fallocate of \(size) bytes failed", path: path, errno: result)
     }
 
+    /// Sets a file's length.
+    public static func truncate(_ descriptor: Int32, size: Int64, path: String) throws(StoreError) {
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw failure("ftruncate", path: path) }
+    }
+
     /// Maps `size` bytes of a file shared and writable.
     public static func map(_ descriptor: Int32, size: Int, path: String) throws(StoreError) -> UnsafeMutableRawPointer {
         let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import PetrelCore
+import Synchronization
+
+/// Fills consume queues and the key index from the commit log (RocketMQ's reput service).
+///
+/// It reads records from its position up to a limit the store gives: the written end under
+/// `ASYNC_FLUSH`, the durable end under `SYNC_FLUSH`, so a consumer never sees a message that
+/// a crash could still take away.
+final class Dispatcher: @unchecked Sendable {
+    /// The log read from.
+    private let commitLog: CommitLog
+    /// Queues written to.
+    private let queues: ConsumeQueueTable
+    /// Index written to (nil when indexing is off).
+    private let index: IndexService?
+    /// How far it may read.
+    private let limit: @Sendable () -> Int64
+    /// Told about each queue that received messages, with its new maximum offset.
+    private let onArrival: Mutex<(@Sendable (QueueKey, Int64) -> Void)?> = Mutex(nil)
+    /// Where reading continues.
+    private let position: Atomic<Int64>
+    /// Wakes the thread.
+    private let condition = NSCondition()
+    /// Whether work may be waiting.
+    private var pending = false
+    /// Set to stop.
+    private var stopping = false
+    /// Signals the loop ended.
+    private let finished = DispatchSemaphore(value: 0)
+    /// Where problems are reported.
+    private let logger: Logger
+
+    /// Creates a dispatcher starting at `start`.
+    init(commitLog: CommitLog, queues: ConsumeQueueTable, index: IndexService?, start: Int64,
+         logger: Logger, limit: @escaping @Sendable () -> Int64) {
+        self.commitLog = commitLog
+        self.queues = queues
+        self.index = index
+        self.limit = limit
+        self.logger = logger
+        position = Atomic(start)
+    }
+
+    /// Every record below this offset is in the consume queues and index.
+    var dispatchedOffset: Int64 { position.load(ordering: .acquiring) }
+
+    /// Sets the arrival callback (long polling uses it).
+    func setArrivalListener(_ listener: (@Sendable (QueueKey, Int64) -> Void)?) {
+        onArrival.withLock { $0 = listener }
+    }
+
+    /// Starts the thread.
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "petrel-dispatch"
+        thread.start()
+    }
+
+    /// Asks the thread to look for new records.
+    func wake() {
+        condition.lock()
+        pending = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Dispatches what is left below the limit and stops the thread.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+
+    /// The thread's loop: wait for work, dispatch, repeat; a periodic wake covers missed signals.
+    private func loop() {
+        while true {
+            condition.lock()
+            if !pending && !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
+            pending = false
+            let stop = stopping
+            condition.unlock()
+            do { try dispatchAvailable() } catch {
+                logger.error("dispatch stopped at \(dispatchedOffset): \(error)")
+            }
+            if stop { break }
+        }
+        finished.signal()
+    }
+
+    /// Dispatches every record between the position and the limit. Recovery calls it directly.
+    func dispatchAvailable(upTo explicitLimit: Int64? = nil) throws(StoreError) {
+        let end = explicitLimit ?? limit()
+        var cursor = dispatchedOffset
+        var arrivals: [QueueKey: Int64] = [:]
+        while cursor < end {
+            guard let segment = commitLog.segment(containing: cursor) else {
+                throw StoreError(.corruptLog, "no segment holds dispatch position \(cursor)")
+            }
+            switch RecordScanner.scan(segment, position: Int(cursor - segment.startOffset), verifyChecksum: false) {
+            case .message(let request):
+                if let newMaximum = try apply(request) { arrivals[request.queue] = newMaximum }
+                cursor += Int64(request.size)
+            case .blank(let size):
+                cursor += Int64(size)
+            case .empty:
+                throw StoreError(.corruptLog, "no record at \(cursor) below the written end \(end)", path: segment.path)
+            case .invalid(let reason):
+                throw StoreError(.corruptLog, "record at \(cursor) is invalid: \(reason)", path: segment.path)
+            }
+            position.store(cursor, ordering: .releasing)
+        }
+        if !arrivals.isEmpty, let listener = onArrival.withLock({ $0 }) {
+            for (queue, maximum) in arrivals { listener(queue, maximum) }
+        }
+    }
+
+    /// Writes one record's unit and index entries; returns the queue's new maximum when a unit was added.
+    private func apply(_ request: DispatchRequest) throws(StoreError) -> Int64? {
+        var added: Int64?
+        if request.transaction != .prepared && request.transaction != .rollback {
+            let queue = try queues.queueCreating(request.queue)
+            let unit = ConsumeQueue.Unit(commitLogOffset: request.commitLogOffset, size: request.size, tagsCode: request.tagsCode)
+            if try queue.put(queueOffset: request.queueOffset, unit: unit) { added = request.queueOffset + 1 }
+        }
+        if let index, request.transaction != .rollback, request.commitLogOffset >= index.indexedUpTo.rawValue {
+            for key in request.indexKeys {
+                try index.index(key: request.queue.topic + "#" + key,
+                                commitLogOffset: CommitLogOffset(request.commitLogOffset),
+                                storeTimestamp: request.storeTimestamp)
+            }
+        }
+        return added
+    }
+}

@@ -1,0 +1,71 @@
+import PetrelCore
+
+/// One or more records of one queue, encoded back to back outside the commit-log lock.
+/// Inside the lock only three fields per record are patched (queue offset, commit-log offset,
+/// store timestamp) before the bytes are copied into the mapped segment.
+struct EncodedBatch: Sendable {
+    /// The queue every record of the batch belongs to.
+    var queue: QueueKey
+    /// Whether records take queue offsets: prepared and rollback transaction records do not
+    /// (they are never dispatched to a consume queue), everything else does.
+    var takesQueueOffsets: Bool
+    /// The encoded records, back to back.
+    var bytes: [UInt8]
+    /// Start of each record within `bytes`.
+    var recordStarts: [Int]
+    /// Size of each record.
+    var recordSizes: [Int]
+
+    /// Encodes `messages`, which must all name the same topic and queue id.
+    init(_ messages: [StoredMessage], maximumMessageSize: Int) throws(StoreError) {
+        guard let first = messages.first else {
+            throw StoreError(.messageIllegal, "a batch needs at least one message")
+        }
+        queue = QueueKey(topic: first.message.topic, queueId: first.queueId)
+        let state = first.sysFlag.transaction
+        takesQueueOffsets = state != .prepared && state != .rollback
+        bytes = []
+        recordStarts = []
+        recordSizes = []
+        recordStarts.reserveCapacity(messages.count)
+        for message in messages {
+            guard message.message.topic == queue.topic, message.queueId == queue.queueId else {
+                throw StoreError(.messageIllegal, "every message of a batch must go to \(queue)")
+            }
+            guard message.message.body.readableBytes <= maximumMessageSize else {
+                throw StoreError(
+                    .messageIllegal,
+                    "body of \(message.message.body.readableBytes) bytes exceeds maxMessageSize \(maximumMessageSize)")
+            }
+            let parts: StoredMessageCodec.EncodingParts
+            do { parts = try StoredMessageCodec.EncodingParts(message) } catch {
+                throw StoreError(.messageIllegal, error.message)
+            }
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: parts.totalSize))
+            bytes.withUnsafeMutableBytes { StoredMessageCodec.write(message, parts: parts, into: $0.baseAddress! + start) }
+            recordStarts.append(start)
+            recordSizes.append(parts.totalSize)
+        }
+    }
+
+    /// Number of records.
+    var count: Int { recordStarts.count }
+}
+
+/// Where an appended batch landed.
+public struct AppendedRecords: Hashable, Sendable {
+    /// Commit-log offset of the first record.
+    public var firstOffset: CommitLogOffset
+    /// Total bytes appended.
+    public var totalSize: Int
+    /// Queue offset of the first record (0 for prepared/rollback records).
+    public var firstQueueOffset: QueueOffset
+    /// Commit-log offset of each record.
+    public var recordOffsets: [CommitLogOffset]
+    /// The store timestamp written into every record.
+    public var storeTimestamp: Int64
+
+    /// The end of the appended bytes: what must be flushed before the append is durable.
+    public var endOffset: CommitLogOffset { firstOffset.advanced(by: Int64(totalSize)) }
+}

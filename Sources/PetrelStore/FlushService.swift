@@ -1,0 +1,191 @@
+import Foundation
+import PetrelCore
+import Synchronization
+
+/// Flushes the commit log: group commit for `SYNC_FLUSH`, an interval for `ASYNC_FLUSH`.
+///
+/// Appenders in sync mode register a waiter for their end offset. The flush thread takes every
+/// waiter present, msyncs up to the current write position once, and resumes all of them: one
+/// msync serves every waiter that arrived while the previous one ran. A failed flush is sticky:
+/// every waiter and every later append fails, because the page cache may have dropped data the
+/// kernel could not write (reporting success after that would be a lie).
+final class FlushService: @unchecked Sendable {
+    /// An append waiting for durability.
+    private struct Waiter {
+        /// The offset that must be durable.
+        var target: Int64
+        /// When the waiter gives up (monotonic ns).
+        var deadline: UInt64
+        /// Resumed with the outcome.
+        var continuation: CheckedContinuation<PutStatus, Never>
+    }
+
+    /// The log being flushed.
+    private let commitLog: CommitLog
+    /// Flush mode and intervals.
+    private let mode: FlushMode
+    /// Async flush interval.
+    private let interval: Duration
+    /// Sync waiter timeout in nanoseconds.
+    private let timeoutNanoseconds: UInt64
+    /// Guards `waiters`, `stopping` and `failure`; the flush thread sleeps on it.
+    private let condition = NSCondition()
+    /// Waiting appenders.
+    private var waiters: [Waiter] = []
+    /// Set to stop the thread.
+    private var stopping = false
+    /// The sticky flush failure.
+    private var failure: StoreError?
+    /// Everything below is durable.
+    private let flushed = Atomic<Int64>(0)
+    /// Called after each successful flush with the new flushed offset.
+    private let onFlushed: @Sendable (Int64) -> Void
+    /// The running threads.
+    private var threads: [Thread] = []
+    /// Signals that the flush loop ended.
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Creates the service; nothing runs until `start`.
+    init(commitLog: CommitLog, mode: FlushMode, interval: Duration, timeout: Duration,
+         initialFlushed: Int64, onFlushed: @escaping @Sendable (Int64) -> Void) {
+        self.commitLog = commitLog
+        self.mode = mode
+        self.interval = interval
+        timeoutNanoseconds = UInt64(timeout.components.seconds) * 1_000_000_000 + UInt64(timeout.components.attoseconds / 1_000_000_000)
+        self.onFlushed = onFlushed
+        flushed.store(initialFlushed, ordering: .releasing)
+    }
+
+    /// Everything below this offset is durable.
+    var flushedOffset: Int64 { flushed.load(ordering: .acquiring) }
+
+    /// The sticky failure, if a flush ever failed.
+    var stickyFailure: StoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure
+    }
+
+    /// Starts the flush thread and the timeout sweeper.
+    func start() {
+        let flusher = Thread { [self] in flushLoop() }
+        flusher.name = "petrel-flush"
+        let sweeper = Thread { [self] in sweepLoop() }
+        sweeper.name = "petrel-flush-timeouts"
+        threads = [flusher, sweeper]
+        flusher.start()
+        sweeper.start()
+    }
+
+    /// Flushes what is written, stops the threads and fails any remaining waiter.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        finished.wait()
+        finished.wait()
+    }
+
+    /// Waits until `target` is durable, the timeout passes, or a flush fails.
+    func waitForFlush(upTo target: Int64) async -> PutStatus {
+        if flushedOffset >= target { return .ok }
+        return await withCheckedContinuation { continuation in
+            condition.lock()
+            if let failure {
+                condition.unlock()
+                continuation.resume(returning: .flushFailed(failure.description))
+                return
+            }
+            if stopping {
+                condition.unlock()
+                continuation.resume(returning: .serviceNotAvailable)
+                return
+            }
+            waiters.append(Waiter(target: target, deadline: System.monotonicNanoseconds() + timeoutNanoseconds, continuation: continuation))
+            // broadcast, not signal: the sweeper sleeps on the same condition and must not take the wake-up.
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The flush thread's loop.
+    private func flushLoop() {
+        let intervalSeconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        while true {
+            condition.lock()
+            if mode == .sync {
+                while waiters.isEmpty && !stopping { condition.wait() }
+            } else if !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: intervalSeconds))
+            }
+            let stop = stopping
+            let broken = failure != nil
+            condition.unlock()
+            if !broken { flushOnce() }
+            if stop { break }
+        }
+        failRemaining(with: .serviceNotAvailable)
+        finished.signal()
+    }
+
+    /// One flush round: msync up to the current write position, then resume waiters.
+    private func flushOnce() {
+        let from = flushedOffset
+        let target = commitLog.writtenOffset
+        var outcome: StoreError?
+        if target > from {
+            do { try commitLog.flush(from: from, to: target) } catch { outcome = error }
+        }
+        condition.lock()
+        if let outcome {
+            failure = outcome
+            let failed = waiters
+            waiters.removeAll()
+            condition.unlock()
+            for waiter in failed { waiter.continuation.resume(returning: .flushFailed(outcome.description)) }
+            return
+        }
+        flushed.store(max(from, target), ordering: .releasing)
+        var ready: [Waiter] = []
+        waiters.removeAll { waiter in
+            guard waiter.target <= target else { return false }
+            ready.append(waiter)
+            return true
+        }
+        condition.unlock()
+        if target > from { onFlushed(target) }
+        for waiter in ready { waiter.continuation.resume(returning: .ok) }
+    }
+
+    /// Times out waiters whose deadline passed, even while an msync is stuck.
+    private func sweepLoop() {
+        while true {
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                break
+            }
+            let now = System.monotonicNanoseconds()
+            var expired: [Waiter] = []
+            waiters.removeAll { waiter in
+                guard waiter.deadline <= now else { return false }
+                expired.append(waiter)
+                return true
+            }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+            condition.unlock()
+            for waiter in expired { waiter.continuation.resume(returning: .flushDiskTimeout) }
+        }
+        finished.signal()
+    }
+
+    /// Fails every waiter still registered (at shutdown).
+    private func failRemaining(with status: PutStatus) {
+        condition.lock()
+        let remaining = waiters
+        waiters.removeAll()
+        condition.unlock()
+        for waiter in remaining { waiter.continuation.resume(returning: status) }
+    }
+}

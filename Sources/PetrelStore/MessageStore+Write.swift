@@ -1,0 +1,99 @@
+import Foundation
+import NIOCore
+import PetrelCore
+
+extension MessageStore {
+    /// Appends one message. The store fills in queue offset, commit-log offset, store timestamp,
+    /// store host and body CRC. Under `SYNC_FLUSH` it returns once the message is durable, unless the
+    /// message's `WAIT` property is `false`.
+    public func put(_ message: StoredMessage) async -> PutResult {
+        await put(batch: [message])
+    }
+
+    /// Appends messages of one topic and queue contiguously, with consecutive queue offsets.
+    public func put(batch messages: [StoredMessage]) async -> PutResult {
+        if isClosed { return PutResult(status: .serviceNotAvailable) }
+        if let failure = flushService.stickyFailure { return PutResult(status: .flushFailed(failure.description)) }
+        if diskFull.load(ordering: .relaxed) { return PutResult(status: .diskFull) }
+        let batch: EncodedBatch
+        do {
+            batch = try EncodedBatch(messages.map(prepareForStore), maximumMessageSize: configuration.maximumMessageSize)
+        } catch {
+            return PutResult(status: .messageIllegal(error.message))
+        }
+        guard batch.bytes.count + StoredMessageLayout.blankRecordSize <= configuration.commitLogSegmentSize else {
+            return PutResult(status: .messageIllegal(
+                "batch of \(batch.bytes.count) bytes does not fit a \(configuration.commitLogSegmentSize)-byte segment"))
+        }
+        let appended: AppendedRecords
+        do { appended = try append(batch) } catch {
+            logger.error("append failed: \(error)")
+            return PutResult(status: .ioFailure(error.description))
+        }
+        let waits = messages.first?.message.properties[PropertyKey.waitStoreMessageOK] != "false"
+        guard configuration.flushMode == .sync, waits else {
+            dispatcher.wake()
+            return PutResult(status: .ok, appended: appended)
+        }
+        let status = await flushService.waitForFlush(upTo: appended.endOffset.rawValue)
+        return PutResult(status: status, appended: appended)
+    }
+
+    /// Sets the fields the store owns and compresses the body when configured to.
+    private func prepareForStore(_ original: StoredMessage) -> StoredMessage {
+        var message = original
+        message.storeHost = configuration.storeHost
+        message.message.properties[PropertyKey.waitStoreMessageOK] = nil
+        if let compression = configuration.compression, message.sysFlag.compression == nil,
+           message.message.body.readableBytes >= compression.minimumBodySize,
+           let compressed = try? message.message.body.withUnsafeReadableBytes({
+               try compression.compressor.compress($0, level: compression.level)
+           }),
+           compressed.count < message.message.body.readableBytes {
+            message.message.body = ByteBuffer(bytes: compressed)
+            message.sysFlag.compression = compression.compressor.compressionType
+        }
+        message.bodyCRC = message.message.body.withUnsafeReadableBytes { CRC32.bodyChecksum($0) }
+        return message
+    }
+
+    /// Appends, creating segments outside the lock whenever the current one is full.
+    private func append(_ batch: EncodedBatch) throws(StoreError) -> AppendedRecords {
+        while true {
+            switch commitLog.append(batch) {
+            case .appended(let appended):
+                return appended
+            case .needsSegment(let offset):
+                try commitLog.ensureSegment(at: offset)
+                preallocateSegment(at: offset + Int64(configuration.commitLogSegmentSize))
+            }
+        }
+    }
+
+    /// Creates the following segment in the background, so the next roll finds it ready.
+    private func preallocateSegment(at offset: Int64) {
+        let commitLog = commitLog
+        let logger = logger
+        let thread = Thread {
+            do { try commitLog.ensureSegment(at: offset) } catch {
+                logger.warning("preallocating segment at \(offset) failed (it will be created on demand): \(error)")
+            }
+        }
+        thread.name = "petrel-preallocate"
+        thread.start()
+    }
+
+    /// Decompresses a stored message's body when it is compressed with the configured compressor.
+    public func decompressed(_ stored: StoredMessage) throws -> StoredMessage {
+        guard let type = stored.sysFlag.compression else { return stored }
+        guard let compression = configuration.compression, compression.compressor.compressionType == type else {
+            throw StoreError(.notAvailable, "message at \(stored.commitLogOffset) is compressed with \(type) and no compressor for it is configured")
+        }
+        var plain = stored
+        plain.message.body = ByteBuffer(bytes: try stored.message.body.withUnsafeReadableBytes {
+            try compression.compressor.decompress($0)
+        })
+        plain.sysFlag.compression = nil
+        return plain
+    }
+}

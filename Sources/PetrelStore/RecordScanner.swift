@@ -1,0 +1,95 @@
+import PetrelCore
+
+/// What the dispatcher needs of one record to fill consume queues and the index.
+struct DispatchRequest: Sendable {
+    /// The record's queue.
+    var queue: QueueKey
+    /// Its index in that queue.
+    var queueOffset: Int64
+    /// Its position in the commit log.
+    var commitLogOffset: Int64
+    /// Its size.
+    var size: Int32
+    /// Tag hash for the consume-queue unit.
+    var tagsCode: Int64
+    /// When it was stored.
+    var storeTimestamp: Int64
+    /// Its `KEYS` words and `UNIQ_KEY`, to index.
+    var indexKeys: [String]
+    /// Transaction state: prepared and rollback records skip consume queues.
+    var transaction: TransactionState
+}
+
+/// What lies at a commit-log position.
+enum ScanResult {
+    /// A whole, valid message record.
+    case message(DispatchRequest)
+    /// The blank record that ends a segment, with its size.
+    case blank(Int)
+    /// Zeros: nothing was ever written here.
+    case empty
+    /// Bytes that are not a valid record, and why.
+    case invalid(String)
+}
+
+/// Reads records out of a segment's mapping, validating as much as asked.
+enum RecordScanner {
+    /// Examines the record at `position` of `segment` (whose data may end anywhere).
+    /// With `verifyChecksum`, the body CRC is checked too (recovery does; live dispatch trusts the writer).
+    static func scan(_ segment: MappedFile, position: Int, verifyChecksum: Bool) -> ScanResult {
+        let remaining = segment.size - position
+        guard remaining >= StoredMessageLayout.blankRecordSize else { return .invalid("fewer than 8 bytes left in segment") }
+        let bytes = segment.bytes(from: position, to: segment.size)
+        let reader = RawReader(bytes: bytes)
+        guard let size = try? reader.int32(at: 0), let magic = try? reader.int32(at: 4) else { return .invalid("truncated header") }
+        if size == 0 && magic == 0 { return .empty }
+        if magic == StoredMessageLayout.blankMagic {
+            return Int(size) == remaining ? .blank(Int(size)) : .invalid("blank record of \(size) bytes with \(remaining) left")
+        }
+        guard magic == StoredMessageLayout.messageMagicV1 else {
+            return .invalid("magic code \(String(UInt32(bitPattern: magic), radix: 16))")
+        }
+        guard size >= Int32(StoredMessageLayout.fixedSize), Int(size) <= remaining - StoredMessageLayout.blankRecordSize else {
+            return .invalid("record size \(size) with \(remaining) bytes left in segment")
+        }
+        let expectedOffset = segment.startOffset + Int64(position)
+        guard (try? reader.int64(at: StoredMessageLayout.physicalOffsetOffset)) == expectedOffset else {
+            return .invalid("PHYSICALOFFSET field does not equal the record's position \(expectedOffset)")
+        }
+        let record = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(size)])
+        let stored: StoredMessage
+        do { stored = try StoredMessageCodec.decode(record, verifyChecksum: verifyChecksum) } catch {
+            return .invalid(error.description)
+        }
+        var keys = stored.message.keys
+        if let unique = stored.message.uniqueKey, !unique.isEmpty { keys.append(unique) }
+        return .message(DispatchRequest(
+            queue: QueueKey(topic: stored.message.topic, queueId: stored.queueId),
+            queueOffset: stored.queueOffset.rawValue,
+            commitLogOffset: expectedOffset,
+            size: size,
+            tagsCode: TagHash.tagsCode(stored.message.tags),
+            storeTimestamp: stored.storeTimestamp,
+            indexKeys: keys,
+            transaction: stored.sysFlag.transaction))
+    }
+
+    /// Whether any valid record (magic, self-consistent offset, checksum) starts anywhere in
+    /// `[from, segment.size)`. Recovery uses it to tell a torn tail from mid-log corruption.
+    static func findValidRecord(in segment: MappedFile, from: Int) -> Int? {
+        // The magic code's first byte on disk (big-endian 0xDAA320A7).
+        let marker: UInt8 = 0xDA
+        var cursor = max(from, 0) + 4
+        let bytes = segment.bytes(from: 0, to: segment.size)
+        while cursor + 4 <= segment.size {
+            guard let found = bytes[cursor...].firstIndex(of: marker) else { return nil }
+            let candidate = found - 4
+            if candidate >= from, bytes[found + 1] == 0xA3, bytes[found + 2] == 0x20, bytes[found + 3] == 0xA7,
+               case .message = scan(segment, position: candidate, verifyChecksum: true) {
+                return candidate
+            }
+            cursor = found + 1
+        }
+        return nil
+    }
+}
