@@ -187,14 +187,16 @@ final class CommitLog: @unchecked Sendable {
     /// The next queue offset of a queue, as the writer sees it.
     func nextQueueOffset(_ queue: QueueKey) -> Int64 { state.withLock { $0.queueOffsets[queue, default: 0] } }
 
-    /// Removes the oldest segment if `shouldDelete` approves it and it is not the one being written.
-    func deleteOldestSegment(if shouldDelete: (MappedFile) -> Bool) throws(StoreError) -> MappedFile? {
-        let victim: MappedFile? = state.withLock { state in
-            guard state.segments.count > 1, let oldest = state.segments.first, shouldDelete(oldest) else { return nil }
+    /// Removes `candidate` if it is still the oldest segment and not the only one. The caller decides
+    /// outside the lock (file ages need a system call); the lock is held only to drop it from the list.
+    func deleteOldestSegment(_ candidate: MappedFile) throws(StoreError) -> Bool {
+        let removed = state.withLock { state -> Bool in
+            guard state.segments.count > 1, state.segments.first === candidate,
+                  candidate.startOffset + Int64(segmentSize) <= state.writeOffset else { return false }
             state.segments.removeFirst()
-            return oldest
+            return true
         }
-        if let victim { try System.remove(victim.path) }
-        return victim
+        if removed { try System.remove(candidate.path) }
+        return removed
     }
 }

@@ -38,6 +38,8 @@ final class FlushService: @unchecked Sendable {
     private var failure: StoreError?
     /// Everything below is durable.
     private let flushed = Atomic<Int64>(0)
+    /// Number of flushes that wrote something (observability: under group commit it stays far below the append count).
+    private let flushes = Atomic<Int>(0)
     /// Called after each successful flush with the new flushed offset.
     private let onFlushed: @Sendable (Int64) -> Void
     /// The running threads.
@@ -58,6 +60,9 @@ final class FlushService: @unchecked Sendable {
 
     /// Everything below this offset is durable.
     var flushedOffset: Int64 { flushed.load(ordering: .acquiring) }
+
+    /// Number of flush rounds that wrote something.
+    var flushCount: Int { flushes.load(ordering: .relaxed) }
 
     /// The sticky failure, if a flush ever failed.
     var stickyFailure: StoreError? {
@@ -136,6 +141,7 @@ final class FlushService: @unchecked Sendable {
         var outcome: StoreError?
         if target > from {
             do { try commitLog.flush(from: from, to: target) } catch { outcome = error }
+            flushes.add(1, ordering: .relaxed)
         }
         condition.lock()
         if let outcome {

@@ -59,10 +59,14 @@ public final class MessageStore: @unchecked Sendable {
         self.lockDescriptor = lockDescriptor
         diskFullRatioBits = Atomic(configuration.diskFullRatio.bitPattern)
         let root = configuration.rootDirectory
-        let crashed = System.exists(root + "/abort")
         var checkpoint: Checkpoint?
+        var crashed = System.exists(root + "/abort")
         if let bytes = try AtomicFile.read(root + "/checkpoint") {
-            checkpoint = try Checkpoint.decode(bytes, path: root + "/checkpoint")
+            do { checkpoint = try Checkpoint.decode(bytes, path: root + "/checkpoint") } catch {
+                // The checkpoint only shortens recovery; without it every record is validated from the start.
+                logger.error("\(error); validating the whole log instead")
+                crashed = true
+            }
         }
         commitLog = try CommitLog(directory: configuration.commitLogDirectory, segmentSize: configuration.commitLogSegmentSize)
         queues = try ConsumeQueueTable(directory: root + "/consumequeue", unitsPerFile: configuration.consumeQueueUnitsPerFile)
@@ -153,6 +157,8 @@ public final class MessageStore: @unchecked Sendable {
     public var minimumCommitLogOffset: CommitLogOffset { CommitLogOffset(commitLog.minimumOffset) }
     /// Everything below is durable.
     public var flushedCommitLogOffset: CommitLogOffset { CommitLogOffset(flushService.flushedOffset) }
+    /// Flush rounds that wrote something since open (group commit keeps it below the append count).
+    public var flushCount: Int { flushService.flushCount }
     /// Everything below is in the consume queues and index.
     public var dispatchedCommitLogOffset: CommitLogOffset { CommitLogOffset(dispatcher.dispatchedOffset) }
 }
