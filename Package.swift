@@ -49,7 +49,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),
-        .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelCore", "PetrelStore"]),
+        .testTarget(
+            name: "PetrelStoreTests",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "LayoutTests"),
     ],
     swiftLanguageModes: [.v6]

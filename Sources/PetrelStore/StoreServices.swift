@@ -22,7 +22,10 @@ public struct CleanService: Service {
                 } catch {
                     store.logger.error("retention round failed: \(error)")
                 }
-                try await Task.sleep(for: store.configuration.cleanInterval)
+                do { try await Task.sleep(for: store.configuration.cleanInterval) } catch is CancellationError {
+                    // Graceful shutdown cancels the sleep: that is the normal way out.
+                    return
+                }
             }
         }
     }
