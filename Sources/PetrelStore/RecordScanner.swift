@@ -57,21 +57,50 @@ enum RecordScanner {
             return .invalid("PHYSICALOFFSET field does not equal the record's position \(expectedOffset)")
         }
         let record = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(size)])
-        let stored: StoredMessage
-        do { stored = try StoredMessageCodec.decode(record, verifyChecksum: verifyChecksum) } catch {
+        do {
+            return .message(try dispatchRequest(record, at: expectedOffset, verifyChecksum: verifyChecksum))
+        } catch {
             return .invalid(error.description)
         }
-        var keys = stored.message.keys
-        if let unique = stored.message.uniqueKey, !unique.isEmpty { keys.append(unique) }
-        return .message(DispatchRequest(
-            queue: QueueKey(topic: stored.message.topic, queueId: stored.queueId),
-            queueOffset: stored.queueOffset.rawValue,
-            commitLogOffset: expectedOffset,
-            size: size,
-            tagsCode: TagHash.tagsCode(stored.message.tags),
-            storeTimestamp: stored.storeTimestamp,
+    }
+
+    /// Reads the fields dispatch needs straight from the record, without copying the body.
+    private static func dispatchRequest(
+        _ record: UnsafeRawBufferPointer, at offset: Int64, verifyChecksum: Bool
+    ) throws(CoreError) -> DispatchRequest {
+        typealias L = StoredMessageLayout
+        let reader = RawReader(bytes: record)
+        let bodyLength = Int(try reader.int32(at: L.bodyLengthOffset))
+        guard bodyLength >= 0, L.bodyOffset + bodyLength + 3 <= record.count else {
+            throw CoreError(.badSize, "body length \(bodyLength) does not fit record size \(record.count)")
+        }
+        let topicStart = L.bodyOffset + bodyLength
+        let topicLength = Int(try reader.uint8(at: topicStart))
+        let propertiesLengthAt = topicStart + 1 + topicLength
+        let propertiesLength = Int(try reader.int16(at: propertiesLengthAt))
+        guard propertiesLength >= 0, propertiesLengthAt + 2 + propertiesLength == record.count else {
+            throw CoreError(.badSize, "topic \(topicLength) and properties \(propertiesLength) bytes do not add up to \(record.count)")
+        }
+        if verifyChecksum {
+            let body = UnsafeRawBufferPointer(rebasing: record[L.bodyOffset..<topicStart])
+            guard CRC32.bodyChecksum(body) == (try reader.int32(at: L.bodyCRCOffset)) else {
+                throw CoreError(.badChecksum, "body CRC differs from the stored BODYCRC")
+            }
+        }
+        let topic = String(decoding: UnsafeRawBufferPointer(rebasing: record[(topicStart + 1)..<propertiesLengthAt]), as: UTF8.self)
+        let properties = MessageProperties.decode(
+            UnsafeRawBufferPointer(rebasing: record[(propertiesLengthAt + 2)..<record.count]))
+        var keys = (properties[PropertyKey.keys] ?? "").split(separator: " ").map(String.init)
+        if let unique = properties[PropertyKey.uniqueKey], !unique.isEmpty { keys.append(unique) }
+        return DispatchRequest(
+            queue: QueueKey(topic: topic, queueId: try reader.int32(at: L.queueIdOffset)),
+            queueOffset: try reader.int64(at: L.queueOffsetOffset),
+            commitLogOffset: offset,
+            size: Int32(record.count),
+            tagsCode: TagHash.tagsCode(properties[PropertyKey.tags]),
+            storeTimestamp: try reader.int64(at: L.storeTimestampOffset),
             indexKeys: keys,
-            transaction: stored.sysFlag.transaction))
+            transaction: MessageSysFlag(rawValue: try reader.int32(at: L.sysFlagOffset)).transaction)
     }
 
     /// Whether any valid record (magic, self-consistent offset, checksum) starts anywhere in
