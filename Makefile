@@ -43,7 +43,7 @@ build-debug:
 
 # Plain `swift test` so Swift Testing's own report is printed; its exit status is make's.
 test:
-	$(SWIFT) test $(SWIFT_FLAGS)
+	$(SWIFT) test $(SWIFT_FLAGS) --disable-xctest
 
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4

@@ -35,6 +35,7 @@ let package = Package(
             name: "petrel-bench",
             dependencies: [
                 "PetrelCore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 "PetrelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

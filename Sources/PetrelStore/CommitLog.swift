@@ -112,8 +112,10 @@ final class CommitLog: @unchecked Sendable {
                 let recordOffset = state.writeOffset + Int64(start)
                 let queueOffset = batch.takesQueueOffsets ? firstQueueOffset + Int64(index) : 0
                 writer.put(queueOffset, at: start + StoredMessageLayout.queueOffsetOffset)
-                writer.put(recordOffset, at: start + StoredMessageLayout.physicalOffsetOffset)
                 writer.put(now, at: start + StoredMessageLayout.storeTimestampOffset)
+                // Last: recovery accepts a record only once PHYSICALOFFSET (-1 in the batch) matches its
+                // position, so a crash between these writes never leaves a "valid" record with unpatched fields.
+                writer.put(recordOffset, at: start + StoredMessageLayout.physicalOffsetOffset)
                 offsets.append(CommitLogOffset(recordOffset))
             }
             if batch.takesQueueOffsets { state.queueOffsets[batch.queue] = firstQueueOffset + Int64(batch.count) }

@@ -41,9 +41,18 @@ struct EncodedBatch: Sendable {
             do { parts = try StoredMessageCodec.EncodingParts(message) } catch {
                 throw StoreError(.messageIllegal, error.message)
             }
+            // Recovery treats a NUL byte in topic or properties as a torn record (BODYCRC covers only
+            // the body), so none may be stored.
+            guard !parts.topic.contains(0), !parts.properties.contains(0) else {
+                throw StoreError(.messageIllegal, "topic and properties must not contain NUL bytes")
+            }
             let start = bytes.count
             bytes.append(contentsOf: repeatElement(0, count: parts.totalSize))
-            bytes.withUnsafeMutableBytes { StoredMessageCodec.write(message, parts: parts, into: $0.baseAddress! + start) }
+            bytes.withUnsafeMutableBytes {
+                StoredMessageCodec.write(message, parts: parts, into: $0.baseAddress! + start)
+                // A position no record has, until the commit log patches the real one in (last).
+                RawWriter(base: $0.baseAddress! + start).put(Int64(-1), at: StoredMessageLayout.physicalOffsetOffset)
+            }
             recordStarts.append(start)
             recordSizes.append(parts.totalSize)
         }

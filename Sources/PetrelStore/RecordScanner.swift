@@ -86,6 +86,12 @@ enum RecordScanner {
             guard CRC32.bodyChecksum(body) == (try reader.int32(at: L.bodyCRCOffset)) else {
                 throw CoreError(.badChecksum, "body CRC differs from the stored BODYCRC")
             }
+            // BODYCRC covers only the body. A write torn inside the topic or properties (the record's
+            // tail) leaves zeros there; the store never writes a NUL byte in either (see
+            // `EncodedBatch`), so one means the record was never completely written.
+            if record[(topicStart + 1)..<propertiesLengthAt].contains(0) || record[(propertiesLengthAt + 2)...].contains(0) {
+                throw CoreError(.truncated, "NUL byte in the topic or properties: the record's tail was never written")
+            }
         }
         let topic = String(decoding: UnsafeRawBufferPointer(rebasing: record[(topicStart + 1)..<propertiesLengthAt]), as: UTF8.self)
         let properties = MessageProperties.decode(
