@@ -4,10 +4,21 @@ import Synchronization
 /// The broker's single commit log: every topic's messages, appended in arrival order to
 /// preallocated, memory-mapped segments named by their start offset.
 ///
-/// The lock guards only the write position, the segment list and the per-queue offset table; inside
-/// it an append copies bytes and patches three fields. Creating a segment (open, fallocate, mmap)
-/// happens outside the lock: an append that finds its segment full seals it with a blank record and
-/// asks the caller to provide the next one.
+/// The lock guards only the write position, the segment list and the per-queue offset table.
+/// Creating a segment (open, fallocate, mmap) happens outside the lock: an append that finds its
+/// segment full seals it with a blank record and asks the caller to provide the next one.
+///
+/// Two ways to get bytes into a segment, chosen by flush mode:
+/// - through the mapping (`ASYNC_FLUSH`): inside the lock the batch is copied into the mapped
+///   segment and three fields are patched; the bytes are in the page cache (safe from a process kill)
+///   before `append` returns;
+/// - by `pwrite` (`SYNC_FLUSH`): inside the lock the space is reserved, the writer's own batch is
+///   patched and queued; the flush thread writes every queued batch in log order with one `pwrite`
+///   per segment and round (group commit), then syncs. Pages written this way are never mapped
+///   writable, so making them durable costs a plain fdatasync instead of an msync that must
+///   write-protect mapped pages (2.4× slower on the 2-core machine: 243 µs against 99 µs for 36 KB).
+///   One thread writing in order means a crash can only leave a torn tail, never a hole.
+///   `committedOffset` is the end of what has been written.
 final class CommitLog: @unchecked Sendable {
     /// Mutable state behind the lock.
     struct State {
@@ -17,11 +28,23 @@ final class CommitLog: @unchecked Sendable {
         var writeOffset: Int64 = 0
         /// Next queue offset of each queue.
         var queueOffsets: [QueueKey: Int64] = [:]
+        /// Patched batches waiting for the flush thread to write them, in log order (`SYNC_FLUSH`).
+        var pending: [PendingWrite] = []
+    }
+
+    /// Bytes the flush thread must write (the `SYNC_FLUSH` path).
+    struct PendingWrite: Sendable {
+        /// The segment written to.
+        let segment: MappedFile
+        /// Position within the segment.
+        let position: Int
+        /// The bytes (a patched batch, or an 8-byte blank record).
+        let bytes: [UInt8]
     }
 
     /// What an append attempt did.
     enum AppendOutcome {
-        /// The batch is in the log.
+        /// The batch is in the log (on the `pwrite` path: queued for the flush thread).
         case appended(AppendedRecords)
         /// The current segment was sealed or is missing; create the segment at this offset and retry.
         case needsSegment(Int64)
@@ -33,13 +56,18 @@ final class CommitLog: @unchecked Sendable {
     let segmentSize: Int
     /// The lock-protected state.
     private let state = Mutex(State())
-    /// End of the bytes written so far; readers never read past it.
+    /// End of the space handed out so far.
     private let written = Atomic<Int64>(0)
+    /// End of the bytes fully in the file (page cache); readers and the flusher never go past it.
+    private let committed = Atomic<Int64>(0)
+    /// Whether appends copy through the mapping (else they are `pwrite`n after the lock).
+    let writesThroughMapping: Bool
 
     /// Opens the directory and maps every existing segment (recovery decides where data ends).
-    init(directory: String, segmentSize: Int) throws(StoreError) {
+    init(directory: String, segmentSize: Int, writesThroughMapping: Bool) throws(StoreError) {
         self.directory = directory
         self.segmentSize = segmentSize
+        self.writesThroughMapping = writesThroughMapping
         try System.makeDirectories(directory)
         var segments: [MappedFile] = []
         for name in try System.listDirectory(directory) {
@@ -62,10 +90,14 @@ final class CommitLog: @unchecked Sendable {
             $0.writeOffset = first
         }
         written.store(first, ordering: .releasing)
+        committed.store(first, ordering: .releasing)
     }
 
-    /// End of the written bytes.
+    /// End of the space handed out to appends.
     var writtenOffset: Int64 { written.load(ordering: .acquiring) }
+
+    /// End of the bytes fully written into the file: what may be read, dispatched and flushed.
+    var committedOffset: Int64 { committed.load(ordering: .acquiring) }
 
     /// Start of the oldest segment kept (0 when empty).
     var minimumOffset: Int64 { state.withLock { $0.segments.first?.startOffset ?? $0.writeOffset } }
@@ -82,8 +114,9 @@ final class CommitLog: @unchecked Sendable {
         }
     }
 
-    /// Appends a batch, or reports that a segment must be created first.
-    func append(_ batch: EncodedBatch) -> AppendOutcome {
+    /// Appends a batch, or reports that a segment must be created first. On the `pwrite` path the
+    /// batch is patched in place and queued for `writePending`.
+    func append(_ batch: inout EncodedBatch) -> AppendOutcome {
         state.withLock { state -> AppendOutcome in
             // The segment holding the write position; a preallocated next segment may follow it.
             guard let first = state.segments.first, state.writeOffset >= first.startOffset,
@@ -95,44 +128,102 @@ final class CommitLog: @unchecked Sendable {
             let position = Int(state.writeOffset - segment.startOffset)
             let total = batch.bytes.count
             if position + total + StoredMessageLayout.blankRecordSize > segmentSize {
-                sealSegment(segment, at: position)
-                state.writeOffset = segment.startOffset + Int64(segmentSize)
-                written.store(state.writeOffset, ordering: .releasing)
+                seal(segment, at: position, state: &state)
                 return .needsSegment(state.writeOffset)
             }
             let firstQueueOffset = batch.takesQueueOffsets ? state.queueOffsets[batch.queue, default: 0] : 0
             let now = System.nowMilliseconds()
-            let destination = segment.base + position
-            batch.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: total) }
-            var offsets: [CommitLogOffset] = []
-            offsets.reserveCapacity(batch.count)
-            let writer = RawWriter(base: destination)
-            for index in 0..<batch.count {
-                let start = batch.recordStarts[index]
-                let recordOffset = state.writeOffset + Int64(start)
-                let queueOffset = batch.takesQueueOffsets ? firstQueueOffset + Int64(index) : 0
-                writer.put(queueOffset, at: start + StoredMessageLayout.queueOffsetOffset)
-                writer.put(now, at: start + StoredMessageLayout.storeTimestampOffset)
-                // Last: recovery accepts a record only once PHYSICALOFFSET (-1 in the batch) matches its
-                // position, so a crash between these writes never leaves a "valid" record with unpatched fields.
-                writer.put(recordOffset, at: start + StoredMessageLayout.physicalOffsetOffset)
-                offsets.append(CommitLogOffset(recordOffset))
+            let offsets: [CommitLogOffset]
+            if writesThroughMapping {
+                let destination = segment.base + position
+                batch.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: total) }
+                offsets = patch(batch.recordStarts, takesQueueOffsets: batch.takesQueueOffsets, at: destination,
+                                logOffset: state.writeOffset, firstQueueOffset: firstQueueOffset, now: now)
+            } else {
+                let logOffset = state.writeOffset
+                let starts = batch.recordStarts
+                let takes = batch.takesQueueOffsets
+                offsets = batch.bytes.withUnsafeMutableBytes {
+                    patch(starts, takesQueueOffsets: takes, at: $0.baseAddress!, logOffset: logOffset,
+                          firstQueueOffset: firstQueueOffset, now: now)
+                }
             }
             if batch.takesQueueOffsets { state.queueOffsets[batch.queue] = firstQueueOffset + Int64(batch.count) }
             let appendedAt = state.writeOffset
-            state.writeOffset += Int64(total)
-            written.store(state.writeOffset, ordering: .releasing)
+            advance(&state, by: total, pending: PendingWrite(segment: segment, position: position, bytes: batch.bytes))
             return .appended(AppendedRecords(
                 firstOffset: CommitLogOffset(appendedAt), totalSize: total, firstQueueOffset: QueueOffset(firstQueueOffset),
                 recordOffsets: offsets, storeTimestamp: now))
         }
     }
 
-    /// Fills the rest of a segment with a blank record so readers and recovery skip to the next one.
-    private func sealSegment(_ segment: MappedFile, at position: Int) {
-        let writer = RawWriter(base: segment.base + position)
-        writer.put(Int32(segmentSize - position), at: 0)
-        writer.put(StoredMessageLayout.blankMagic, at: 4)
+    /// Writes queue offset, store timestamp and, last, PHYSICALOFFSET into each record at `base`.
+    private func patch(_ recordStarts: [Int], takesQueueOffsets: Bool, at base: UnsafeMutableRawPointer, logOffset: Int64,
+                       firstQueueOffset: Int64, now: Int64) -> [CommitLogOffset] {
+        var offsets: [CommitLogOffset] = []
+        offsets.reserveCapacity(recordStarts.count)
+        let writer = RawWriter(base: base)
+        for (index, start) in recordStarts.enumerated() {
+            let recordOffset = logOffset + Int64(start)
+            let queueOffset = takesQueueOffsets ? firstQueueOffset + Int64(index) : 0
+            writer.put(queueOffset, at: start + StoredMessageLayout.queueOffsetOffset)
+            writer.put(now, at: start + StoredMessageLayout.storeTimestampOffset)
+            // Last: recovery accepts a record only once PHYSICALOFFSET (-1 in the batch) matches its
+            // position, so a crash between these writes never leaves a "valid" record with unpatched fields.
+            writer.put(recordOffset, at: start + StoredMessageLayout.physicalOffsetOffset)
+            offsets.append(CommitLogOffset(recordOffset))
+        }
+        return offsets
+    }
+
+    /// Moves the write position; on the `pwrite` path queues the bytes, else publishes them.
+    private func advance(_ state: inout State, by count: Int, pending: @autoclosure () -> PendingWrite) {
+        state.writeOffset += Int64(count)
+        written.store(state.writeOffset, ordering: .sequentiallyConsistent)
+        if writesThroughMapping {
+            committed.store(state.writeOffset, ordering: .sequentiallyConsistent)
+        } else {
+            state.pending.append(pending())
+        }
+    }
+
+    /// Seals a full segment with a blank record so readers and recovery skip to the next one.
+    private func seal(_ segment: MappedFile, at position: Int, state: inout State) {
+        var blank = [UInt8](repeating: 0, count: StoredMessageLayout.blankRecordSize)
+        blank.withUnsafeMutableBytes { raw in
+            let writer = RawWriter(base: raw.baseAddress!)
+            writer.put(Int32(segmentSize - position), at: 0)
+            writer.put(StoredMessageLayout.blankMagic, at: 4)
+        }
+        if writesThroughMapping {
+            blank.withUnsafeBytes { (segment.base + position).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        advance(&state, by: segmentSize - position, pending: PendingWrite(segment: segment, position: position, bytes: blank))
+    }
+
+    /// Writes every queued batch in log order, one `pwrite` per segment, and returns the new
+    /// committed end. Called by the flush thread only. A failure leaves `committedOffset` where the
+    /// failed write starts, so nothing after it is ever read, flushed or acknowledged.
+    func writePending(staging: inout [UInt8]) throws(StoreError) -> Int64 {
+        let pending: [PendingWrite] = state.withLock { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return state.pending
+        }
+        var index = 0
+        var end = committedOffset
+        while index < pending.count {
+            let segment = pending[index].segment
+            let position = pending[index].position
+            staging.removeAll(keepingCapacity: true)
+            while index < pending.count, pending[index].segment === segment {
+                staging.append(contentsOf: pending[index].bytes)
+                index += 1
+            }
+            try segment.write(staging, at: position)
+            end = segment.startOffset + Int64(position + staging.count)
+            committed.store(end, ordering: .sequentiallyConsistent)
+        }
+        return end
     }
 
     /// Makes sure the segment starting at `offset` exists; the file work happens outside the lock.
@@ -163,7 +254,7 @@ final class CommitLog: @unchecked Sendable {
     /// Bytes `[offset, offset + count)` as a slice that keeps its segment mapped; nil when not
     /// (or no longer) in the log, or when the range is not fully written.
     func slice(at offset: Int64, count: Int) -> StoredRecordSlice? {
-        guard count > 0, offset + Int64(count) <= writtenOffset, let segment = segment(containing: offset) else {
+        guard count > 0, offset + Int64(count) <= committedOffset, let segment = segment(containing: offset) else {
             return nil
         }
         let position = Int(offset - segment.startOffset)
@@ -179,9 +270,11 @@ final class CommitLog: @unchecked Sendable {
             state.segments = keep
             state.writeOffset = writeOffset
             state.queueOffsets = queueOffsets
+            state.pending = []
             return drop
         }
         written.store(writeOffset, ordering: .releasing)
+        committed.store(writeOffset, ordering: .releasing)
         for file in dropped { try System.remove(file.path) }
         if !dropped.isEmpty { try System.syncDirectory(directory) }
     }

@@ -25,6 +25,8 @@ final class Dispatcher: @unchecked Sendable {
     private let condition = NSCondition()
     /// Whether work may be waiting.
     private var pending = false
+    /// True while the thread sleeps: appenders signal only then, so a busy dispatcher costs them nothing.
+    private let sleeping = Atomic<Bool>(false)
     /// Set to stop.
     private var stopping = false
     /// Signals the loop ended.
@@ -58,12 +60,13 @@ final class Dispatcher: @unchecked Sendable {
         thread.start()
     }
 
-    /// Asks the thread to look for new records.
+    /// Asks the thread to look for new records. Cheap when the thread is busy: one atomic load.
     func wake() {
+        guard sleeping.load(ordering: .sequentiallyConsistent) else { return }
         condition.lock()
         pending = true
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     /// Dispatches what is left below the limit and stops the thread.
@@ -79,7 +82,13 @@ final class Dispatcher: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            if !pending && !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
+            // Announce sleep before the last look at the limit: an appender that published after
+            // this look sees `sleeping` and signals; one that published before is seen by the look.
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            if !pending && !stopping && limit() <= dispatchedOffset {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
+            }
+            sleeping.store(false, ordering: .sequentiallyConsistent)
             pending = false
             let stop = stopping
             condition.unlock()
@@ -96,8 +105,12 @@ final class Dispatcher: @unchecked Sendable {
         let end = explicitLimit ?? limit()
         var cursor = dispatchedOffset
         var arrivals: [QueueKey: Int64] = [:]
+        var current: MappedFile?
         while cursor < end {
-            guard let segment = commitLog.segment(containing: cursor) else {
+            if current == nil || cursor >= current!.startOffset + Int64(current!.size) {
+                current = commitLog.segment(containing: cursor)
+            }
+            guard let segment = current else {
                 throw StoreError(.corruptLog, "no segment holds dispatch position \(cursor)")
             }
             switch RecordScanner.scan(segment, position: Int(cursor - segment.startOffset), verifyChecksum: false) {

@@ -28,8 +28,16 @@ final class FlushService: @unchecked Sendable {
     private let interval: Duration
     /// Sync waiter timeout in nanoseconds.
     private let timeoutNanoseconds: UInt64
-    /// Guards `waiters`, `stopping` and `failure`; the flush thread sleeps on it.
+    /// Guards `waiters`, `stopping`, `failure` and `flusherSleeping`; the flush thread sleeps on it.
     private let condition = NSCondition()
+    /// The timeout sweeper sleeps on its own condition, so appenders never wake it.
+    private let sweeperCondition = NSCondition()
+    /// True while the flush thread waits for work: appenders signal only then.
+    private var flusherSleeping = false
+    /// Set by appends on the `pwrite` path: queued bytes wait to be written.
+    private var hasWork = false
+    /// The flush thread's reused buffer for gathering queued batches into one `pwrite`.
+    private var staging: [UInt8] = []
     /// Waiting appenders.
     private var waiters: [Waiter] = []
     /// Set to stop the thread.
@@ -88,6 +96,9 @@ final class FlushService: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         condition.unlock()
+        sweeperCondition.lock()
+        sweeperCondition.signal()
+        sweeperCondition.unlock()
         finished.wait()
         finished.wait()
     }
@@ -108,10 +119,22 @@ final class FlushService: @unchecked Sendable {
                 return
             }
             waiters.append(Waiter(target: target, deadline: System.monotonicNanoseconds() + timeoutNanoseconds, continuation: continuation))
-            // broadcast, not signal: the sweeper sleeps on the same condition and must not take the wake-up.
-            condition.broadcast()
+            // A busy flush thread looks at the waiters again before it sleeps: no signal needed then.
+            let wake = flusherSleeping
             condition.unlock()
+            if wake { condition.signal() }
         }
+    }
+
+    /// Tells a sleeping flush thread that queued writes exist (the `pwrite` path needs the flush
+    /// thread to write them even when nobody waits, e.g. a `WAIT=false` message).
+    func noteAppend() {
+        guard !commitLog.writesThroughMapping else { return }
+        condition.lock()
+        let wake = flusherSleeping && !hasWork
+        hasWork = true
+        condition.unlock()
+        if wake { condition.signal() }
     }
 
     /// The flush thread's loop.
@@ -120,12 +143,17 @@ final class FlushService: @unchecked Sendable {
         while true {
             condition.lock()
             if mode == .sync {
-                while waiters.isEmpty && !stopping { condition.wait() }
+                while waiters.isEmpty && !hasWork && !stopping {
+                    flusherSleeping = true
+                    condition.wait()
+                    flusherSleeping = false
+                }
             } else if !stopping {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: intervalSeconds))
             }
             let stop = stopping
             let broken = failure != nil
+            hasWork = false
             condition.unlock()
             if !broken { flushOnce() }
             if stop { break }
@@ -137,9 +165,10 @@ final class FlushService: @unchecked Sendable {
     /// One flush round: msync up to the current write position, then resume waiters.
     private func flushOnce() {
         let from = flushedOffset
-        let target = commitLog.writtenOffset
         var outcome: StoreError?
-        if target > from {
+        var target = commitLog.committedOffset
+        do { target = try commitLog.writePending(staging: &staging) } catch { outcome = error }
+        if target > from, outcome == nil {
             do { try commitLog.flush(from: from, to: target) } catch { outcome = error }
             flushes.add(1, ordering: .relaxed)
         }
@@ -152,7 +181,7 @@ final class FlushService: @unchecked Sendable {
             for waiter in failed { waiter.continuation.resume(returning: .flushFailed(outcome.description)) }
             return
         }
-        flushed.store(max(from, target), ordering: .releasing)
+        flushed.store(max(from, target), ordering: .sequentiallyConsistent)
         var ready: [Waiter] = []
         waiters.removeAll { waiter in
             guard waiter.target <= target else { return false }
@@ -168,10 +197,7 @@ final class FlushService: @unchecked Sendable {
     private func sweepLoop() {
         while true {
             condition.lock()
-            if stopping {
-                condition.unlock()
-                break
-            }
+            let stop = stopping
             let now = System.monotonicNanoseconds()
             var expired: [Waiter] = []
             waiters.removeAll { waiter in
@@ -179,9 +205,12 @@ final class FlushService: @unchecked Sendable {
                 expired.append(waiter)
                 return true
             }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
             condition.unlock()
             for waiter in expired { waiter.continuation.resume(returning: .flushDiskTimeout) }
+            if stop { break }
+            sweeperCondition.lock()
+            _ = sweeperCondition.wait(until: Date(timeIntervalSinceNow: 0.05))
+            sweeperCondition.unlock()
         }
         finished.signal()
     }

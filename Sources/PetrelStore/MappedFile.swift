@@ -68,6 +68,18 @@ public final class MappedFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base + from, count: to - from)
     }
 
+    /// Writes `bytes` at `position` with `pwrite`, bypassing the mapping (see `CommitLog`).
+    public func write(_ bytes: [UInt8], at position: Int) throws(StoreError) {
+        guard position + bytes.count <= size else {
+            throw StoreError(.ioFailure, "write of \(bytes.count) bytes at \(position) passes the end", path: path)
+        }
+        let failure: StoreError? = bytes.withUnsafeBytes { raw in
+            do throws(StoreError) { try System.writeAll(descriptor, raw, at: Int64(position), path: path) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
     /// Fills `[from, size)` with zeros; recovery uses it to erase a torn tail so later scans stop there.
     public func zero(from: Int) {
         guard from < size else { return }

@@ -74,8 +74,8 @@ extension MessageStore {
         if offset.rawValue < commitLog.minimumOffset {
             throw StoreError(.offsetTooSmall, "offset \(offset) is below the oldest kept offset \(commitLog.minimumOffset)")
         }
-        guard offset.rawValue < commitLog.writtenOffset, let segment = commitLog.segment(containing: offset.rawValue) else {
-            throw StoreError(.offsetOverflow, "offset \(offset) is past the end of the log \(commitLog.writtenOffset)")
+        guard offset.rawValue < commitLog.committedOffset, let segment = commitLog.segment(containing: offset.rawValue) else {
+            throw StoreError(.offsetOverflow, "offset \(offset) is past the end of the log \(commitLog.committedOffset)")
         }
         switch RecordScanner.scan(segment, position: Int(offset.rawValue - segment.startOffset), verifyChecksum: false) {
         case .message(let request):

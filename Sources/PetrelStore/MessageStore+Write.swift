@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import PetrelCore
 
@@ -57,30 +56,19 @@ extension MessageStore {
         return message
     }
 
-    /// Appends, creating segments outside the lock whenever the current one is full.
-    private func append(_ batch: EncodedBatch) throws(StoreError) -> AppendedRecords {
+    /// Appends, creating segments outside the lock whenever the current one is full and the
+    /// warmer has not created the next one yet.
+    private func append(_ encoded: EncodedBatch) throws(StoreError) -> AppendedRecords {
+        var batch = encoded
         while true {
-            switch commitLog.append(batch) {
+            switch commitLog.append(&batch) {
             case .appended(let appended):
+                flushService.noteAppend()
                 return appended
             case .needsSegment(let offset):
                 try commitLog.ensureSegment(at: offset)
-                preallocateSegment(at: offset + Int64(configuration.commitLogSegmentSize))
             }
         }
-    }
-
-    /// Creates the following segment in the background, so the next roll finds it ready.
-    private func preallocateSegment(at offset: Int64) {
-        let commitLog = commitLog
-        let logger = logger
-        let thread = Thread {
-            do { try commitLog.ensureSegment(at: offset) } catch {
-                logger.warning("preallocating segment at \(offset) failed (it will be created on demand): \(error)")
-            }
-        }
-        thread.name = "petrel-preallocate"
-        thread.start()
     }
 
     /// Decompresses a stored message's body when it is compressed with the configured compressor.

@@ -25,6 +25,8 @@ public final class MessageStore: @unchecked Sendable {
     let dispatcher: Dispatcher
     /// Writes checkpoints.
     let checkpointer: Checkpointer
+    /// Creates and pre-faults segments ahead of the writer.
+    let warmer: SegmentWarmer
     /// The store lock's descriptor, held while open.
     private let lockDescriptor: Int32
     /// Set once `close` starts.
@@ -68,7 +70,8 @@ public final class MessageStore: @unchecked Sendable {
                 crashed = true
             }
         }
-        commitLog = try CommitLog(directory: configuration.commitLogDirectory, segmentSize: configuration.commitLogSegmentSize)
+        commitLog = try CommitLog(directory: configuration.commitLogDirectory, segmentSize: configuration.commitLogSegmentSize,
+                                  writesThroughMapping: configuration.flushMode == .async)
         queues = try ConsumeQueueTable(directory: root + "/consumequeue", unitsPerFile: configuration.consumeQueueUnitsPerFile)
         index = configuration.indexEnabled
             ? try IndexService(directory: root + "/index", slotCount: configuration.indexSlotCount,
@@ -89,16 +92,20 @@ public final class MessageStore: @unchecked Sendable {
         if configuration.flushMode == .sync {
             limit = { flushService.flushedOffset }
         } else {
-            limit = { commitLog.writtenOffset }
+            limit = { commitLog.committedOffset }
         }
         let dispatcher = Dispatcher(commitLog: commitLog, queues: queues, index: index, start: report.end,
                                     logger: logger, limit: limit)
         self.dispatcher = dispatcher
         dispatcherBox.withLock { $0 = dispatcher }
         checkpointer = Checkpointer(path: root + "/checkpoint", interval: configuration.checkpointInterval, logger: logger)
+        // The first append must not wait for a segment to be created and faulted in.
+        warmer = SegmentWarmer(commitLog: commitLog, lookahead: 64 << 20, logger: logger)
+        try warmer.warmAhead()
         logger.info("store open at \(root): \(report.crashed ? "recovered after a crash" : "clean start"), log ends at \(report.end)")
         flushService.start()
         dispatcher.start()
+        warmer.start()
         checkpointer.start { [weak self] () throws -> Void in
             try self?.writeCheckpoint()
         }
@@ -119,6 +126,7 @@ public final class MessageStore: @unchecked Sendable {
     public func close() throws(StoreError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         checkpointer.stop()
+        warmer.stop()
         flushService.stop()
         dispatcher.stop()
         if let failure = flushService.stickyFailure {
@@ -130,7 +138,7 @@ public final class MessageStore: @unchecked Sendable {
         try System.remove(abortPath)
         try System.syncDirectory(configuration.rootDirectory)
         try System.close(lockDescriptor, path: configuration.rootDirectory + "/lock")
-        logger.info("store closed at \(configuration.rootDirectory), log ends at \(commitLog.writtenOffset)")
+        logger.info("store closed at \(configuration.rootDirectory), log ends at \(commitLog.committedOffset)")
     }
 
     /// Whether `close` has been called.
@@ -152,7 +160,7 @@ public final class MessageStore: @unchecked Sendable {
     }
 
     /// End of the written log.
-    public var maximumCommitLogOffset: CommitLogOffset { CommitLogOffset(commitLog.writtenOffset) }
+    public var maximumCommitLogOffset: CommitLogOffset { CommitLogOffset(commitLog.committedOffset) }
     /// Start of the oldest kept segment.
     public var minimumCommitLogOffset: CommitLogOffset { CommitLogOffset(commitLog.minimumOffset) }
     /// Everything below is durable.
