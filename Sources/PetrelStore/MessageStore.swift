@@ -98,7 +98,7 @@ public final class MessageStore: @unchecked Sendable {
                                     logger: logger, limit: limit)
         self.dispatcher = dispatcher
         dispatcherBox.withLock { $0 = dispatcher }
-        checkpointer = Checkpointer(path: root + "/checkpoint", interval: configuration.checkpointInterval, logger: logger)
+        checkpointer = Checkpointer(interval: configuration.checkpointInterval, logger: logger)
         // The first append must not wait for a segment to be created and faulted in.
         warmer = SegmentWarmer(commitLog: commitLog, lookahead: 64 << 20, logger: logger)
         try warmer.warmAhead()
@@ -172,51 +172,26 @@ public final class MessageStore: @unchecked Sendable {
 }
 
 /// Writes the checkpoint on an interval on its own thread, so group commit never waits for it.
-final class Checkpointer: @unchecked Sendable {
-    /// The checkpoint file.
-    let path: String
-    /// How often.
-    let interval: Duration
+final class Checkpointer: Sendable {
+    /// The loop.
+    private let thread: PeriodicThread
     /// Where failures go.
-    let logger: Logger
-    /// Guards `stopping`.
-    private let condition = NSCondition()
-    /// Set to stop.
-    private var stopping = false
-    /// Signals the loop ended.
-    private let finished = DispatchSemaphore(value: 0)
+    private let logger: Logger
 
     /// Creates it; nothing runs until `start`.
-    init(path: String, interval: Duration, logger: Logger) {
-        self.path = path
-        self.interval = interval
+    init(interval: Duration, logger: Logger) {
+        thread = PeriodicThread(name: "petrel-checkpoint", interval: interval)
         self.logger = logger
     }
 
-    /// Runs `work` every interval until stopped.
+    /// Runs `work` every interval until stopped; a failure is logged and retried next time.
     func start(_ work: @escaping @Sendable () throws -> Void) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let thread = Thread { [self] in
-            while true {
-                condition.lock()
-                if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
-                let stop = stopping
-                condition.unlock()
-                if stop { break }
-                do { try work() } catch { logger.error("checkpoint failed: \(error)") }
-            }
-            finished.signal()
+        let logger = logger
+        thread.start {
+            do { try work() } catch { logger.error("checkpoint failed: \(error)") }
         }
-        thread.name = "petrel-checkpoint"
-        thread.start()
     }
 
     /// Stops the thread (the caller writes the final checkpoint).
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        finished.wait()
-    }
+    func stop() { thread.stop() }
 }
