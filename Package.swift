@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "PetrelCore", targets: ["PetrelCore"]),
         .library(name: "PetrelStore", targets: ["PetrelStore"]),
+        .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
     ],
@@ -27,6 +28,38 @@ let package = Package(
             name: "PetrelStore",
             dependencies: [
                 "PetrelCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PetrelRemoting",
+            dependencies: [
+                "PetrelCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PetrelNameServer",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PetrelBroker",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                "PetrelRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -57,6 +90,25 @@ let package = Package(
                 "PetrelStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "PetrelRemotingTests",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PetrelNameServerTests",
+            dependencies: ["PetrelCore", "PetrelRemoting", "PetrelNameServer"]
+        ),
+        .testTarget(
+            name: "PetrelBrokerTests",
+            dependencies: ["PetrelCore", "PetrelStore", "PetrelBroker"]
         ),
         .testTarget(name: "LayoutTests"),
     ],

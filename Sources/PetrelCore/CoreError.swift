@@ -16,6 +16,12 @@ public struct CoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case propertiesTooLong
         /// A message id that is not well-formed hex of the right length.
         case badMessageId
+        /// Text that is not JSON, even by the tolerant rules of `JSONParser`.
+        case malformedJSON
+        /// Well-formed JSON whose fields are missing or of the wrong type for the value being decoded.
+        case invalidJSONField
+        /// A zlib/deflate stream that is damaged, truncated, or fails its Adler-32 check.
+        case malformedCompressedData
     }
 
     /// What went wrong, stably.

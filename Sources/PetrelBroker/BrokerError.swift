@@ -1,0 +1,24 @@
+/// The error every PetrelBroker operation throws: a stable `code` and a message for people.
+public struct BrokerError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Stable, switchable error kinds.
+    public enum Code: String, Hashable, Sendable {
+        /// A configuration key that does not exist.
+        case unknownConfigurationKey
+        /// A configuration value that does not parse or is out of range.
+        case invalidConfigurationValue
+    }
+
+    /// What went wrong, stably.
+    public var code: Code
+    /// What went wrong, for people.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code.rawValue): \(message)" }
+}

@@ -1,0 +1,194 @@
+import Logging
+import NIOCore
+
+/// Answers the requests that arrive on a connection: the broker's and name server's request
+/// processors on the server side, the client's CHECK_TRANSACTION_STATE handling on the client side.
+///
+/// Non-throwing on purpose: a failure is a response (SYSTEM_ERROR with a remark, or a more specific
+/// code), never an exception that could leave a client waiting. Each request runs in its own task,
+/// so a slow handler (a long-polling pull) does not hold up the connection.
+public protocol RemotingRequestHandler: Sendable {
+    /// The response to `request`, or nil for none. The server copies the request's opaque and
+    /// serialize type into the response and sets its response flag. A oneway request (flag bit 1) is
+    /// never answered; a two-way request is always answered, with an empty SUCCESS if this returns nil,
+    /// because C++ clients send even their oneway requests with flag 0 and Java would wait (spec §3).
+    func handle(_ request: RemotingCommand, from connection: RemotingConnection) async -> RemotingCommand?
+}
+
+/// Settings shared by `RemotingServer` and `RemotingClient`.
+public struct RemotingConfiguration: Sendable {
+    /// The largest frame accepted, counted like the `length` field (Java's default: 16 MiB).
+    public var maximumFrameLength: Int
+    /// How long a client waits for a TCP connection to open.
+    public var connectTimeout: Duration
+    /// The server's listen backlog.
+    public var backlog: Int32
+
+    /// Settings with Java's defaults unless given.
+    public init(
+        maximumFrameLength: Int = RemotingFrameDecoder.defaultMaximumFrameLength,
+        connectTimeout: Duration = .seconds(3), backlog: Int32 = 1024
+    ) {
+        self.maximumFrameLength = maximumFrameLength
+        self.connectTimeout = connectTimeout
+        self.backlog = backlog
+    }
+}
+
+/// What the owner of connections (server or client) wants to hear about them.
+struct ConnectionEvents: Sendable {
+    /// The connection became active.
+    var opened: @Sendable (RemotingConnection) -> Void = { _ in }
+    /// The connection closed; called before its outstanding requests fail, so an owner that forgets it
+    /// here never hands it out again to a caller retrying after the failure.
+    var closed: @Sendable (RemotingConnection) -> Void = { _ in }
+}
+
+/// Builds the pipeline of one remoting channel: frame decoder → command encoder → command handler.
+enum RemotingPipeline {
+    /// Creates the connection of `channel` and installs its handlers; runs on the channel's event loop.
+    static func install(
+        on channel: any Channel, remoteAddress: String, configuration: RemotingConfiguration,
+        requestHandler: (any RemotingRequestHandler)?, events: ConnectionEvents, logger: Logger
+    ) throws -> RemotingConnection {
+        let connection = RemotingConnection(channel: channel, remoteAddress: remoteAddress, logger: logger)
+        let dispatcher = RequestDispatcher(handler: requestHandler, connection: connection)
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(RemotingFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)),
+            RemotingCommandEncoder(),
+            RemotingChannelHandler(connection: connection, dispatcher: dispatcher, events: events),
+        ])
+        return connection
+    }
+}
+
+/// The last inbound handler of a remoting channel: decodes each frame, routes responses to the
+/// connection's waiting `invoke`s and requests to the dispatcher, and closes the connection (logging
+/// why, with the peer's address) on undecodable input.
+final class RemotingChannelHandler: ChannelInboundHandler {
+    /// Frames from `RemotingFrameDecoder`.
+    typealias InboundIn = ByteBuffer
+
+    /// The connection this channel carries.
+    private let connection: RemotingConnection
+    /// Runs requests.
+    private let dispatcher: RequestDispatcher
+    /// The owner's callbacks.
+    private let events: ConnectionEvents
+    /// Set once the handler closed the channel for an error, so follow-on errors are not reported as new.
+    private var isClosing = false
+
+    /// A handler for `connection`.
+    init(connection: RemotingConnection, dispatcher: RequestDispatcher, events: ConnectionEvents) {
+        self.connection = connection
+        self.dispatcher = dispatcher
+        self.events = events
+    }
+
+    /// The connection's logger, which names the peer.
+    private var logger: Logger { connection.logger }
+
+    /// Tells the owner.
+    func channelActive(context: ChannelHandlerContext) {
+        logger.debug("connection opened")
+        events.opened(connection)
+        context.fireChannelActive()
+    }
+
+    /// Tells the owner, then fails what still waits for a response.
+    func channelInactive(context: ChannelHandlerContext) {
+        logger.debug("connection closed")
+        events.closed(connection)
+        connection.markClosed()
+        context.fireChannelInactive()
+    }
+
+    /// Decodes one frame and routes it; frames that arrive after bad input are ignored.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
+        let command: RemotingCommand
+        do {
+            command = try RemotingCommandCodec.decode(frame: Self.unwrapInboundIn(data))
+        } catch {
+            close(context: context, because: error)
+            return
+        }
+        if command.isResponse {
+            connection.complete(command)
+        } else {
+            dispatcher.dispatch(command)
+        }
+    }
+
+    /// Closes the connection on any error: undecodable input from the frame decoder, or I/O failure.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close(context: context, because: error)
+    }
+
+    /// Logs why and closes this connection only.
+    private func close(context: ChannelHandlerContext, because error: any Error) {
+        if isClosing {
+            logger.debug("further error while closing", metadata: ["error": "\(error)"])
+            return
+        }
+        isClosing = true
+        if error is RemotingError {
+            logger.warning("closing the connection: the peer sent bad input", metadata: ["error": "\(error)"])
+        } else {
+            logger.info("closing the connection after an I/O error", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+}
+
+/// Runs each incoming request in its own task and writes the answer (spec §3 rules on which requests
+/// are answered).
+struct RequestDispatcher: Sendable {
+    /// The application's handler; nil on a client that answers no requests.
+    let handler: (any RemotingRequestHandler)?
+    /// Where requests come from and answers go.
+    let connection: RemotingConnection
+
+    /// The connection's logger, which names the peer.
+    private var logger: Logger { connection.logger }
+
+    /// Starts handling `request`; returns at once.
+    func dispatch(_ request: RemotingCommand) {
+        Task {
+            let response = await self.response(to: request)
+            if request.isOneway {
+                if response != nil { logger.trace("not answering a oneway request", metadata: ["code": "\(request.code)"]) }
+                return
+            }
+            reply(response ?? request.response(), to: request)
+        }
+    }
+
+    /// The handler's response, or REQUEST_CODE_NOT_SUPPORTED when there is no handler.
+    private func response(to request: RemotingCommand) async -> RemotingCommand? {
+        guard let handler else {
+            return request.response(code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
+        }
+        return await handler.handle(request, from: connection)
+    }
+
+    /// Writes `response` as the answer to `request`; a response that cannot be encoded is replaced by a
+    /// SYSTEM_ERROR saying why, so the client is never left waiting. Does not wait for the write.
+    private func reply(_ response: RemotingCommand, to request: RemotingCommand) {
+        var response = response
+        response.opaque = request.opaque
+        response.serializeType = request.serializeType
+        response.flag |= RemotingCommand.responseFlag
+        connection.channel.writeAndFlush(response).whenFailure { [logger, connection] error in
+            guard let error = error as? RemotingError, error.code == .encodeFailed else {
+                logger.debug("could not deliver a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
+                return
+            }
+            logger.error("could not encode a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
+            let fallback = request.response(code: .systemError, remark: "could not encode the response: \(error.message)")
+            connection.channel.writeAndFlush(fallback).whenFailure { error in
+                logger.debug("could not deliver a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
+            }
+        }
+    }
+}

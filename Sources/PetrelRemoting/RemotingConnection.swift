@@ -1,0 +1,206 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Synchronization
+
+/// One TCP connection speaking the remoting protocol, on either side: the server makes one per
+/// accepted client, the client one per broker or name-server address.
+///
+/// Besides answering the peer's requests (see `RemotingRequestHandler`), a connection can send its
+/// own: `invoke` waits for the response, matched by opaque against this connection's outstanding
+/// requests; `invokeOneway` only writes. The broker uses this for broker-to-client requests such as
+/// NOTIFY_CONSUMER_IDS_CHANGED and CHECK_TRANSACTION_STATE (spec §3).
+///
+/// Thread-safe: the outstanding-request table sits behind a lock, and NIO channels accept writes from
+/// any thread.
+public final class RemotingConnection: Sendable, Hashable, CustomStringConvertible {
+    /// A process-wide unique id, for logs and as a dictionary key.
+    public let id: UInt64
+    /// The peer as `ip:port` (`[ip]:port` for IPv6), or the address the client dialled.
+    public let remoteAddress: String
+    /// The NIO channel underneath.
+    let channel: any Channel
+    /// The owner's logger with this connection's peer and id attached.
+    let logger: Logger
+    /// Outstanding requests and whether the connection has closed.
+    private let state = NIOLockedValueBox(State())
+
+    /// The mutable part, guarded by `state`'s lock.
+    private struct State: Sendable {
+        /// Requests sent with `invoke` and not yet answered, by opaque.
+        var pending: [Int32: PendingRequest] = [:]
+        /// Set once the channel went inactive; no request is accepted after that.
+        var isClosed = false
+    }
+
+    /// One `invoke` waiting for its response.
+    private struct PendingRequest: Sendable {
+        /// Resumed exactly once: with the response, or with the reason there will be none.
+        let continuation: CheckedContinuation<Result<RemotingCommand, RemotingError>, Never>
+        /// The timeout, cancelled when the request finishes first.
+        var timer: Scheduled<Void>?
+    }
+
+    /// Source of `id`.
+    private static let identifiers = Atomic<UInt64>(1)
+
+    /// A connection over `channel`; the channel handler calls `complete` and `markClosed` on it.
+    init(channel: any Channel, remoteAddress: String, logger: Logger) {
+        self.id = Self.identifiers.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.channel = channel
+        self.remoteAddress = remoteAddress
+        var logger = logger
+        logger[metadataKey: "remote"] = "\(remoteAddress)"
+        logger[metadataKey: "connection"] = "\(id)"
+        self.logger = logger
+    }
+
+    /// True until the connection closes.
+    public var isActive: Bool {
+        channel.isActive && !state.withLockedValue { $0.isClosed }
+    }
+
+    /// `#id remoteAddress`.
+    public var description: String { "#\(id) \(remoteAddress)" }
+
+    /// Sends `request` and waits for its response (matched by opaque) for at most `timeout`.
+    ///
+    /// Throws `.timeout` when no response came in time (a late one is then dropped),
+    /// `.connectionClosed` when the connection closes first, `.cancelled` when the task is cancelled,
+    /// `.invalidRequest` for a response or oneway command or an opaque already outstanding here.
+    public func invoke(_ request: RemotingCommand, timeout: Duration) async throws(RemotingError) -> RemotingCommand {
+        guard !request.isResponse, !request.isOneway else {
+            throw RemotingError(.invalidRequest, "invoke needs a two-way request, got flag \(request.flag)", address: remoteAddress)
+        }
+        let opaque = request.opaque
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                start(request, timeout: timeout, continuation: continuation)
+            }
+        } onCancel: {
+            finish(opaque, with: .failure(.cancelled(address: remoteAddress)))
+        }
+        return try result.get()
+    }
+
+    /// Sends `request` with the oneway flag set and returns once it is written; no response is expected.
+    public func invokeOneway(_ request: RemotingCommand) async throws(RemotingError) {
+        guard !request.isResponse else {
+            throw RemotingError(.invalidRequest, "invokeOneway needs a request, got a response", address: remoteAddress)
+        }
+        var request = request
+        request.flag |= RemotingCommand.onewayFlag
+        try await send(request)
+    }
+
+    /// Closes the connection; outstanding requests fail with `.connectionClosed`. Returns at once.
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Identity: two values are equal when they are the same connection.
+    public static func == (lhs: RemotingConnection, rhs: RemotingConnection) -> Bool {
+        lhs.id == rhs.id
+    }
+
+    /// Hashes the id.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+    }
+
+    /// Writes one command and waits until it is written (not answered).
+    func send(_ command: RemotingCommand) async throws(RemotingError) {
+        do {
+            try await channel.writeAndFlush(command).get()
+        } catch {
+            throw RemotingError.wrapping(error, while: "sending code \(command.code)", address: remoteAddress)
+        }
+    }
+
+    /// Hands a response to the `invoke` waiting for its opaque; a response nobody waits for (its
+    /// request timed out, or the peer answered twice) is dropped.
+    func complete(_ response: RemotingCommand) {
+        if !finish(response.opaque, with: .success(response)) {
+            logger.debug("dropping a response nobody waits for", metadata: ["opaque": "\(response.opaque)", "code": "\(response.code)"])
+        }
+    }
+
+    /// Marks the connection closed and fails every outstanding request; called once the channel is
+    /// inactive.
+    func markClosed() {
+        let abandoned = state.withLockedValue { state in
+            state.isClosed = true
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for request in abandoned {
+            request.timer?.cancel()
+            request.continuation.resume(
+                returning: .failure(RemotingError(.connectionClosed, "the connection closed before the response", address: remoteAddress)))
+        }
+    }
+
+    /// Registers the request, arms its timeout and writes it; every failure resumes `continuation`.
+    private func start(
+        _ request: RemotingCommand, timeout: Duration,
+        continuation: CheckedContinuation<Result<RemotingCommand, RemotingError>, Never>
+    ) {
+        let opaque = request.opaque
+        let refusal: RemotingError? = state.withLockedValue { state in
+            if state.isClosed { return RemotingError(.connectionClosed, "the connection is closed", address: remoteAddress) }
+            if state.pending[opaque] != nil {
+                return RemotingError(.invalidRequest, "opaque \(opaque) is already outstanding", address: remoteAddress)
+            }
+            state.pending[opaque] = PendingRequest(continuation: continuation)
+            return nil
+        }
+        if let refusal {
+            continuation.resume(returning: .failure(refusal))
+            return
+        }
+        // A cancellation that arrived before the request was registered found nothing to cancel.
+        if Task.isCancelled {
+            finish(opaque, with: .failure(.cancelled(address: remoteAddress)))
+            return
+        }
+        // One hop onto the event loop for both the timer and the write, instead of one for each.
+        channel.eventLoop.execute {
+            self.armTimeout(for: request, after: timeout)
+            self.channel.writeAndFlush(request).whenFailure { error in
+                self.finish(opaque, with: .failure(.wrapping(error, while: "sending code \(request.code)", address: self.remoteAddress)))
+            }
+        }
+    }
+
+    /// Schedules the timeout of a registered request and stores it so a response can cancel it.
+    private func armTimeout(for request: RemotingCommand, after timeout: Duration) {
+        let opaque = request.opaque
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            let error = RemotingError(.timeout, "no response to code \(request.code) within \(timeout)", address: self.remoteAddress)
+            self.finish(opaque, with: .failure(error))
+        }
+        let stored = state.withLockedValue { state in
+            guard state.pending[opaque] != nil else { return false }
+            state.pending[opaque]?.timer = timer
+            return true
+        }
+        if !stored { timer.cancel() }
+    }
+
+    /// Removes the pending request and resumes it with `result`; false when it was already finished.
+    @discardableResult
+    private func finish(_ opaque: Int32, with result: Result<RemotingCommand, RemotingError>) -> Bool {
+        guard let request = state.withLockedValue({ $0.pending.removeValue(forKey: opaque) }) else { return false }
+        request.timer?.cancel()
+        request.continuation.resume(returning: result)
+        return true
+    }
+
+    /// `ip:port` of a socket address, the form RocketMQ logs and compares.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "unknown" }
+        guard let ip = address.ipAddress, let port = address.port else { return address.description }
+        if case .v6 = address { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}
