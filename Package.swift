@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
+        .executable(name: "petrel-broker", targets: ["petrel-broker"]),
+        .executable(name: "petrel-namesrv", targets: ["petrel-namesrv"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -82,6 +84,33 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "petrel-namesrv",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                "PetrelNameServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "petrel-broker",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                "PetrelRemoting",
+                "PetrelNameServer",
+                "PetrelBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),
         .testTarget(
             name: "PetrelStoreTests",
@@ -104,11 +133,26 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelNameServerTests",
-            dependencies: ["PetrelCore", "PetrelRemoting", "PetrelNameServer"]
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                "PetrelNameServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "PetrelBrokerTests",
-            dependencies: ["PetrelCore", "PetrelStore", "PetrelBroker"]
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                "PetrelRemoting",
+                "PetrelBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "LayoutTests"),
     ],

@@ -11,6 +11,8 @@ public struct NameServerError: Error, Hashable, Sendable, CustomStringConvertibl
         case checksumMismatch
         /// A request body cannot be decoded (bad JSON, bad compressed data …).
         case malformedBody
+        /// A configuration setting is unknown or has an unusable value.
+        case invalidConfiguration
     }
 
     /// What went wrong, stably.
