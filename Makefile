@@ -1,6 +1,6 @@
 # Petrel: build, test, benchmark and try the project.
 #
-#   make run     install missing system packages, build, run a short store benchmark
+#   make run     install missing system packages, build, start broker + name server on 127.0.0.1 (data in ./data)
 #   make test    run every test (Swift Testing)
 #   make build   release petrel-bench and a debug build of everything
 #   make bench   the store benchmark at full size, async and sync flush
@@ -18,18 +18,25 @@ BENCH           ?= $(RELEASE_DIR)/petrel-bench
 BENCH_MESSAGE_SIZE ?= 1024
 BENCH_MESSAGES     ?= 1000000
 
-# What `make run` uses: a short benchmark in ./data/bench.
-RUN_DATA_DIR     ?= data/bench
-RUN_MESSAGES     ?= 20000
-# 64 MiB segments keep the short run's preallocated files small (the default is 1 GiB).
-RUN_SEGMENT_SIZE ?= 67108864
+# What `make run` uses: the broker's data in ./data, RocketMQ's default ports.
+RUN_DATA_DIR     ?= data
+RUN_LISTEN_PORT  ?= 10911
+RUN_NAMESRV_PORT ?= 9876
+# 256 MiB segments keep a development store's preallocated files small (the default is 1 GiB).
+RUN_SEGMENT_SIZE ?= 268435456
+
+# The interop suite's Python side.
+PYTHON           ?= python3
+INTEROP_VENV     ?= .venv-interop
+INTEROP_PACKAGES ?= rocketmq==0.4.4 pytest==9.0.3
+INTEROP_FLAGS    ?=
 
 # System packages the build needs (libzstd-dev: zstd for the store-compression plugin).
 SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test bench run deps clean
+.PHONY: all build build-release build-debug test swift-test interop bench run deps clean
 
 all: build
 
@@ -42,8 +49,22 @@ build-debug:
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 # Plain `swift test` so Swift Testing's own report is printed; its exit status is make's.
-test:
+# Then the interop suite: the official RocketMQ C++ client (PyPI rocketmq==0.4.4) against the real binaries.
+test: swift-test interop
+
+swift-test:
 	$(SWIFT) test $(SWIFT_FLAGS) --disable-xctest
+
+# The interop virtualenv: pytest and the official client, installed once.
+$(INTEROP_VENV)/.installed:
+	$(PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install --quiet $(INTEROP_PACKAGES)
+	touch $@
+
+interop: $(INTEROP_VENV)/.installed
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
+	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
 
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4
@@ -62,12 +83,12 @@ deps:
 		echo "system packages present: $(SYSTEM_PACKAGES)"; \
 	fi
 
-run: deps build
-	@echo "The broker executable (petrel-broker) arrives with the broker issue; until then"
-	@echo "'make run' exercises the store: $(RUN_MESSAGES) messages through petrel-bench into a fresh ./$(RUN_DATA_DIR)."
-	rm -rf $(RUN_DATA_DIR)
+# The broker with its embedded name server on 127.0.0.1:9876, listening on 10911, data in ./data.
+run: deps
+	$(SWIFT) build $(SWIFT_FLAGS) -c release --product petrel-broker
 	mkdir -p $(RUN_DATA_DIR)
-	$(BENCH) store --dir $(RUN_DATA_DIR) --segment-size $(RUN_SEGMENT_SIZE) --message-size $(BENCH_MESSAGE_SIZE) --messages $(RUN_MESSAGES) --flush async --writers 4
+	$(RELEASE_DIR)/petrel-broker --storePathRootDir $(CURDIR)/$(RUN_DATA_DIR) --brokerIP1 127.0.0.1 --listenPort $(RUN_LISTEN_PORT) \
+		--namesrvListenPort $(RUN_NAMESRV_PORT) --mappedFileSizeCommitLog $(RUN_SEGMENT_SIZE)
 
 clean:
-	rm -rf $(SCRATCH) $(RUN_DATA_DIR)
+	rm -rf $(SCRATCH) $(INTEROP_VENV)

@@ -6,6 +6,14 @@ public struct BrokerError: Error, Hashable, Sendable, CustomStringConvertible {
         case unknownConfigurationKey
         /// A configuration value that does not parse or is out of range.
         case invalidConfigurationValue
+        /// A metadata file under `<storeRoot>/config/` could not be read or written.
+        case metadataFailure
+        /// A metadata file exists but does not hold what it should.
+        case corruptMetadata
+        /// The message store could not be opened or closed.
+        case storeFailure
+        /// The broker could not listen on its port.
+        case bindFailed
     }
 
     /// What went wrong, stably.

@@ -1,0 +1,186 @@
+import NIOCore
+import PetrelCore
+import PetrelRemoting
+import PetrelStore
+
+/// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320), spec §8.
+extension BrokerRequestHandler {
+    /// Where a send goes once topic, retry rules and queue are settled.
+    struct SendTarget {
+        /// The topic stored into (the dead-letter topic when retries are exhausted).
+        var topic: TopicConfig
+        /// The queue stored into.
+        var queueId: Int32
+    }
+
+    /// Checks, auto-creates, picks the queue and stores one message or a batch.
+    func send(_ request: RemotingCommand, client: any ClientChannel) async throws(RequestFailure) -> RemotingCommand {
+        try checkWritable()
+        let header = try SendRequestHeader(request)
+        if let problem = SystemNames.topicNameProblem(header.topic) { throw RequestFailure(.systemError, problem) }
+        if SystemNames.sendForbiddenTopics.contains(header.topic) {
+            throw RequestFailure(.noPermission, "sending message to topic[\(header.topic)] is forbidden")
+        }
+        if header.properties[PropertyKey.transactionPrepared] == "true"
+            || MessageSysFlag(rawValue: header.sysFlag).transaction != .notTransaction {
+            throw RequestFailure(.noPermission, "the broker[\(configuration.brokerName)] does not accept transactional messages yet")
+        }
+        guard let body = request.body, body.readableBytes > 0 else {
+            throw RequestFailure(.messageIllegal, "the message body is empty")
+        }
+        let limit = store.configuration.maximumMessageSize
+        guard body.readableBytes <= limit else {
+            throw RequestFailure(.messageIllegal, "the message body size \(body.readableBytes) exceeds the maximum \(limit)")
+        }
+        let topic = try topicForSend(header)
+        guard topic.perm.isWritable else {
+            throw RequestFailure(.noPermission, "the topic[\(topic.topicName)] sending message is forbidden")
+        }
+        let bornHost = Self.bornHost(client.remoteAddress)
+        if header.isBatch {
+            let target = try pickQueue(header, topic)
+            return try await sendBatch(request, header: header, body: body, target: target, bornHost: bornHost)
+        }
+        let target = try retryOrDeadLetter(request, header: header, target: try pickQueue(header, topic))
+        var properties = header.properties
+        properties[PropertyKey.cluster] = configuration.brokerClusterName
+        var sysFlag = MessageSysFlag(rawValue: header.sysFlag)
+        if target.topic.topicFilterType == .multiTag { sysFlag.insert(.multiTags) }
+        let message = StoredMessage(
+            message: Message(topic: target.topic.topicName, flag: header.flag, properties: properties, body: body),
+            queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
+            reconsumeTimes: header.reconsumeTimes)
+        let result = await store.put(message)
+        return try sendResponse(request, result, queueId: target.queueId)
+    }
+
+    /// The topic a send targets, auto-creating it from the request's template, or with one queue for
+    /// a `%RETRY%` topic (spec §8.3 step 2). A new topic is registered with the name servers at once.
+    func topicForSend(_ header: SendRequestHeader) throws(RequestFailure) -> TopicConfig {
+        if let existing = topics.topic(header.topic) { return existing }
+        if SystemNames.group(ofRetryTopic: header.topic) != nil {
+            let made = topics.ensure(header.topic, queueNumbers: 1, perm: .readWrite)
+            report(made.persistFailure, while: "creating \(header.topic)")
+            if made.created { topicsChanged() }
+            return made.topic
+        }
+        let (outcome, failure) = topics.createFromTemplate(
+            topic: header.topic, template: header.defaultTopic, requestedQueueNumbers: header.defaultTopicQueueNumbers,
+            topicSysFlag: 0)
+        report(failure, while: "auto-creating \(header.topic)")
+        switch outcome {
+        case .existing(let topic):
+            return topic
+        case .created(let topic):
+            logger.info("auto-created topic from \(header.defaultTopic)", metadata: ["topic": "\(topic.topicName)", "queues": "\(topic.writeQueueNums)"])
+            topicsChanged()
+            return topic
+        case .refused(let reason):
+            throw RequestFailure(.topicNotExist, "topic[\(header.topic)] not exist, apply first please! (\(reason))")
+        }
+    }
+
+    /// The requested queue, or a random writable one when the request asks for none (queueId < 0).
+    func pickQueue(_ header: SendRequestHeader, _ topic: TopicConfig) throws(RequestFailure) -> SendTarget {
+        if header.queueId < 0 {
+            guard topic.writeQueueNums > 0 else {
+                throw RequestFailure(.systemError, "the topic[\(topic.topicName)] has no writable queue")
+            }
+            return SendTarget(topic: topic, queueId: Int32.random(in: 0..<topic.writeQueueNums))
+        }
+        let valid = max(topic.readQueueNums, topic.writeQueueNums)
+        guard header.queueId < valid else {
+            throw RequestFailure(.systemError, "request queueId[\(header.queueId)] is illegal, topic[\(topic.topicName)] has \(valid) queues")
+        }
+        return SendTarget(topic: topic, queueId: header.queueId)
+    }
+
+    /// A send to `%RETRY%<group>` whose redeliveries are used up goes to `%DLQ%<group>` queue 0
+    /// instead (spec §14). Other sends are unchanged.
+    func retryOrDeadLetter(_ request: RemotingCommand, header: SendRequestHeader, target: SendTarget) throws(RequestFailure) -> SendTarget {
+        guard let group = SystemNames.group(ofRetryTopic: target.topic.topicName) else { return target }
+        let (found, failure) = subscriptionGroups.findOrCreate(group)
+        report(failure, while: "creating subscription group \(group)")
+        guard let settings = found else {
+            throw RequestFailure(.subscriptionGroupNotExist, "subscription group not exist, \(group)")
+        }
+        var limit = settings.retryMaxTimes
+        if request.version >= Self.maxReconsumeTimesVersion, let asked = header.maxReconsumeTimes { limit = asked }
+        guard header.reconsumeTimes >= limit else { return target }
+        let made = topics.ensure(SystemNames.deadLetterTopic(group: group), queueNumbers: 1, perm: .readWrite)
+        report(made.persistFailure, while: "creating the dead-letter topic of \(group)")
+        if made.created { topicsChanged() }
+        logger.info("redeliveries exhausted, storing in the dead-letter topic", metadata: ["group": "\(group)", "reconsumeTimes": "\(header.reconsumeTimes)"])
+        return SendTarget(topic: made.topic, queueId: 0)
+    }
+
+    /// Stores a batch body as consecutive messages of one queue (spec §8.4).
+    private func sendBatch(
+        _ request: RemotingCommand, header: SendRequestHeader, body: ByteBuffer, target: SendTarget, bornHost: MessageHost
+    ) async throws(RequestFailure) -> RemotingCommand {
+        if SystemNames.group(ofRetryTopic: target.topic.topicName) != nil {
+            throw RequestFailure(.messageIllegal, "retry topics do not accept batches")
+        }
+        let entries = try BatchBody.decode(body)
+        var sysFlag = MessageSysFlag(rawValue: header.sysFlag)
+        if target.topic.topicFilterType == .multiTag { sysFlag.insert(.multiTags) }
+        let wait = header.properties[PropertyKey.waitStoreMessageOK]
+        let messages = entries.map { entry in
+            var properties = entry.properties
+            properties[PropertyKey.cluster] = configuration.brokerClusterName
+            // The C++ client puts WAIT on the request header, not on the entries.
+            if properties[PropertyKey.waitStoreMessageOK] == nil, let wait { properties[PropertyKey.waitStoreMessageOK] = wait }
+            return StoredMessage(
+                message: Message(topic: target.topic.topicName, flag: entry.flag, properties: properties, body: entry.body),
+                queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
+                reconsumeTimes: header.reconsumeTimes)
+        }
+        let result = await store.put(batch: messages)
+        return try sendResponse(request, result, queueId: target.queueId)
+    }
+
+    /// The send response for a store result (spec §8.3 step 8 and §5): ext `msgId` (offset ids,
+    /// comma-joined for a batch), `queueId`, `queueOffset` (the first record's), `MSG_REGION`, `TRACE_ON`.
+    func sendResponse(_ request: RemotingCommand, _ result: PutResult, queueId: Int32) throws(RequestFailure) -> RemotingCommand {
+        let code: ResponseCode
+        switch result.status {
+        case .ok: code = .success
+        case .flushDiskTimeout: code = .flushDiskTimeout
+        case .diskFull:
+            throw RequestFailure(.serviceNotAvailable, "service not available now: the broker's disk is full")
+        case .flushFailed(let reason):
+            throw RequestFailure(.serviceNotAvailable, "service not available now: an earlier flush failed (\(reason))")
+        case .messageIllegal(let reason):
+            throw RequestFailure(.messageIllegal, reason)
+        case .serviceNotAvailable:
+            throw RequestFailure(.serviceNotAvailable, "service not available now: the message store is shut down")
+        case .ioFailure(let reason):
+            logger.error("storing a message failed", metadata: ["error": "\(reason)"])
+            throw RequestFailure(.systemError, "storing the message failed: \(reason)")
+        }
+        guard let appended = result.appended else {
+            throw RequestFailure(.systemError, "the store reported success without a position")
+        }
+        let storeHost = store.configuration.storeHost
+        let ids = appended.recordOffsets.map { MessageId.offsetId(storeHost: storeHost, commitLogOffset: $0) }
+        return request.response(code: code, extFields: [
+            "msgId": ids.joined(separator: ","),
+            "queueId": String(queueId),
+            "queueOffset": String(appended.firstQueueOffset.rawValue),
+            "MSG_REGION": Self.messageRegion,
+            "TRACE_ON": "true",
+        ])
+    }
+
+    /// BORNHOST for a peer address: the IPv4 address and port, or 127.0.0.1 with the peer's port for
+    /// an IPv6 peer, because C++ decoders always read 8-byte hosts (spec §10.1).
+    static func bornHost(_ remoteAddress: String) -> MessageHost {
+        if let host = MessageHost(remoteAddress) { return host }
+        var port: Int32 = 0
+        if let colon = remoteAddress.lastIndex(of: ":"), let parsed = Int32(remoteAddress[remoteAddress.index(after: colon)...]),
+           (0...65535).contains(parsed) {
+            port = parsed
+        }
+        return MessageHost(address: 0x7F00_0001, port: port)
+    }
+}

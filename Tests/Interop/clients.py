@@ -1,0 +1,82 @@
+"""Small helpers around the official client's Python wrapper, shared by the interop tests."""
+import itertools
+import threading
+import time
+
+from rocketmq.client import Message, Producer, PullConsumer, PushConsumer
+from rocketmq.ffi import MessageModel
+
+_names = itertools.count()
+
+
+def unique(prefix):
+    """A topic or group name no other test uses in this run."""
+    return f"{prefix}_{int(time.time() * 1000) % 100000}_{next(_names)}"
+
+
+def text(value):
+    """The wrapper returns some fields as bytes: compare them as text."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def make_message(topic, body, tags=None, keys=None, properties=None):
+    message = Message(topic)
+    message.set_body(body)
+    if tags:
+        message.set_tags(tags)
+    if keys:
+        message.set_keys(keys)
+    for key, value in (properties or {}).items():
+        message.set_property(key, value)
+    return message
+
+
+def start_producer(namesrv_addr, group=None):
+    producer = Producer(group or unique("PG"))
+    producer.set_namesrv_addr(namesrv_addr)
+    producer.start()
+    return producer
+
+
+def pull_all(namesrv_addr, topic, expression="*", group=None):
+    """Every message of `topic`, read from offset 0 of every queue with the pull consumer."""
+    consumer = PullConsumer(group or unique("CG_pull"))
+    consumer.offset_table = {}
+    consumer.set_namesrv_addr(namesrv_addr)
+    consumer.start()
+    try:
+        return [(m.body, text(m.keys), text(m.tags), text(m.get_property("color")), m.queue_id, m.queue_offset)
+                for m in consumer.pull(topic, expression)]
+    finally:
+        consumer.shutdown()
+
+
+class Collector:
+    """A push consumer that records what it receives (thread-safe)."""
+
+    def __init__(self, namesrv_addr, topic, group, expression="*", model=MessageModel.CLUSTERING, orderly=False):
+        self.received = []
+        self.lock = threading.Lock()
+        self.consumer = PushConsumer(group, orderly=orderly, message_model=model)
+        self.consumer.set_namesrv_addr(namesrv_addr)
+        self.consumer.subscribe(topic, self._on_message, expression)
+
+    def _on_message(self, message):
+        with self.lock:
+            self.received.append((message.body, text(message.keys), text(message.tags),
+                                  text(message.get_property("color")), message.queue_id, text(message.id)))
+
+    def start(self):
+        self.consumer.start()
+        return self
+
+    def stop(self):
+        self.consumer.shutdown()
+
+    def bodies(self):
+        with self.lock:
+            return [entry[0] for entry in self.received]
+
+    def queues(self):
+        with self.lock:
+            return {entry[4] for entry in self.received}
