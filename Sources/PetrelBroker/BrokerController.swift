@@ -16,6 +16,8 @@ public final class BrokerController: Service, Sendable {
     public let handler: BrokerRequestHandler
     /// Registers with the name servers.
     public let registrar: NameServerRegistrar
+    /// Delivers delayed messages (and retries) when due.
+    public let schedule: ScheduleService
     /// The listener.
     private let server: RemotingServer
     /// Connections to the name servers.
@@ -37,10 +39,11 @@ public final class BrokerController: Service, Sendable {
 
     /// Private: use `open`.
     private init(configuration: BrokerConfiguration, handler: BrokerRequestHandler, registrar: NameServerRegistrar,
-                 server: RemotingServer, client: RemotingClient, logger: Logger) {
+                 schedule: ScheduleService, server: RemotingServer, client: RemotingClient, logger: Logger) {
         self.configuration = configuration
         self.handler = handler
         self.registrar = registrar
+        self.schedule = schedule
         self.server = server
         self.client = client
         self.logger = logger
@@ -100,7 +103,16 @@ public final class BrokerController: Service, Sendable {
             configuration: configuration, store: store, topics: topics, subscriptionGroups: groups, offsets: offsets,
             clients: ClientRegistry(), longPolling: longPolling, logger: logger,
             onTopicsChanged: { registrar.requestRegistration() })
-        return BrokerController(configuration: configuration, handler: handler, registrar: registrar, server: server, client: client, logger: logger)
+        let schedule: ScheduleService
+        do {
+            schedule = try ScheduleService(store: store, levels: configuration.messageDelayLevels, storeRoot: root, logger: logger)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        return BrokerController(
+            configuration: configuration, handler: handler, registrar: registrar, schedule: schedule, server: server,
+            client: client, logger: logger)
     }
 
     /// Registers with every name server now (after a topic change that must be visible at once).
@@ -126,6 +138,7 @@ public final class BrokerController: Service, Sendable {
             },
             handler.longPolling,
             CleanService(store: handler.store),
+            schedule,
         ]
     }
 
@@ -159,6 +172,7 @@ public final class BrokerController: Service, Sendable {
         do { try handler.offsets.persist(force: true) } catch { failures.append(error) }
         do { try handler.topics.persist() } catch { failures.append(error) }
         do { try handler.subscriptionGroups.persist() } catch { failures.append(error) }
+        schedule.persist()
         store.setMessageArrivalListener(nil)
         do { try store.close() } catch { failures.append(BrokerError(.storeFailure, "closing the message store failed: \(error)")) }
         for failure in failures { logger.error("shutdown step failed", metadata: ["error": "\(failure)"]) }

@@ -50,7 +50,10 @@ extension BrokerRequestHandler {
             message: Message(topic: target.topic.topicName, flag: header.flag, properties: properties, body: body),
             queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
             reconsumeTimes: header.reconsumeTimes)
-        let result = await store.put(message)
+        // DELAY > 0 parks the message in SCHEDULE_TOPIC_XXXX until due (spec §14); not for the dead-letter topic.
+        let stored = target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix)
+            ? message : ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count)
+        let result = await store.put(stored)
         return try sendResponse(request, result, queueId: target.queueId)
     }
 

@@ -26,6 +26,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     public let clients: ClientRegistry
     /// Held pulls.
     public let longPolling: LongPollingService
+    /// Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ).
+    public let queueLocks = QueueLockTable()
     /// Called after a topic was created, changed or deleted, so the broker re-registers with the
     /// name servers at once and clients find the route (spec §6.1). Must return quickly.
     let onTopicsChanged: @Sendable () -> Void
@@ -86,6 +88,7 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         switch request.requestCode {
         case .sendMessage, .sendMessageV2, .sendBatchMessage: return try await send(request, client: client)
         case .pullMessage: return try await pull(request, client: client)
+        case .consumerSendMsgBack, .updateAndCreateSubscriptiongroup: return try await sendBackOrGroupAdmin(request)
         case .queryConsumerOffset: return try queryConsumerOffset(request)
         case .updateConsumerOffset: return try updateConsumerOffset(request)
         case .getMaxOffset: return try maximumOffset(request)
@@ -101,6 +104,10 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         case .getAllConsumerOffset: return request.response(body: ByteBuffer(bytes: offsets.serialized.serialized()))
         case .getAllSubscriptiongroupConfig: return request.response(body: ByteBuffer(bytes: subscriptionGroups.serialized.serialized()))
         case .getConsumerRunningInfo: return try await consumerRunningInfo(request)
+        case .lockBatchMq: return try lockBatch(request)
+        case .unlockBatchMq: return try unlockBatch(request)
+        case .queryMessage: return try queryMessage(request)
+        case .viewMessageById: return try viewMessageById(request)
         default:
             throw RequestFailure(.requestCodeNotSupported, " request type \(request.code) not supported")
         }
