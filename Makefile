@@ -64,6 +64,7 @@ $(INTEROP_VENV)/.installed:
 interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
 	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
 
 bench: build-release

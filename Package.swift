@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
         .executable(name: "petrel-broker", targets: ["petrel-broker"]),
         .executable(name: "petrel-namesrv", targets: ["petrel-namesrv"]),
+        .executable(name: "petrel-admin", targets: ["petrel-admin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -109,6 +110,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "petrel-admin",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),

@@ -1,0 +1,175 @@
+"""petrel-admin, the mqadmin-style tool, run as a process against a broker with its embedded name server.
+
+Every implemented subcommand is run with and without --json; the JSON is parsed and its values checked.
+"""
+import json
+import subprocess
+import uuid
+
+import remoting
+from conftest import BIN_DIR, wait_until
+
+CLUSTER = "DefaultCluster"
+
+
+def unique(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def admin(broker, *arguments, namesrv=None, expect=0):
+    """Runs petrel-admin with `-n` and returns the completed process; checks the exit code."""
+    command = [str(BIN_DIR / "petrel-admin"), *arguments, "-n", namesrv or broker.namesrv_addr]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == expect, (command, result.returncode, result.stdout, result.stderr)
+    return result
+
+
+def admin_json(broker, *arguments):
+    """Runs petrel-admin with --json and parses its one JSON document."""
+    return json.loads(admin(broker, *arguments, "--json").stdout)
+
+
+def broker_address(broker):
+    return f"127.0.0.1:{broker.listen_port}"
+
+
+def route_of(broker, topic):
+    """The topic route as JSON, or None while the name server does not know the topic."""
+    result = subprocess.run(
+        [str(BIN_DIR / "petrel-admin"), "topicRoute", "-t", topic, "--json", "-n", broker.namesrv_addr],
+        capture_output=True, text=True, timeout=30)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def create_topic(broker, topic, queues=2):
+    admin(broker, "updateTopic", "-t", topic, "-c", CLUSTER, "-r", str(queues), "-w", str(queues))
+    wait_until(lambda: route_of(broker, topic) is not None, timeout=10, message=f"route of {topic}")
+
+
+def test_cluster_list_topic_list_update_route_status_and_delete(broker):
+    clusters = admin_json(broker, "clusterList")["clusters"]
+    assert clusters[0]["cluster"] == CLUSTER
+    assert clusters[0]["brokers"][0] == {"brokerName": "broker-a", "brokerId": 0, "address": broker_address(broker)}
+    assert broker_address(broker) in admin(broker, "clusterList").stdout
+
+    topic = unique("AdminTopic")
+    created = admin_json(broker, "updateTopic", "-t", topic, "-c", CLUSTER, "-r", "3", "-w", "5", "-p", "6")
+    assert created["brokers"] == [broker_address(broker)]
+    assert created["topicConfig"]["readQueueNums"] == 3
+    wait_until(lambda: route_of(broker, topic) is not None, timeout=10, message="route after updateTopic")
+    queue_data = route_of(broker, topic)["queueDatas"][0]
+    assert (queue_data["brokerName"], queue_data["readQueueNums"], queue_data["writeQueueNums"], queue_data["perm"]) == (
+        "broker-a", 3, 5, 6)
+    assert "broker-a" in admin(broker, "topicRoute", "-t", topic).stdout
+
+    text = admin(broker, "updateTopic", "-t", topic, "-b", broker_address(broker), "-r", "4", "-w", "4").stdout
+    assert "success" in text
+    wait_until(lambda: route_of(broker, topic)["queueDatas"][0]["readQueueNums"] == 4, timeout=10, message="updated route")
+
+    assert topic in admin_json(broker, "topicList")["topics"]
+    assert topic in admin(broker, "topicList").stdout.split()
+
+    admin(broker, "sendMessage", "-t", topic, "-p", "status", "-i", "2")
+    queues = admin_json(broker, "topicStatus", "-t", topic)["queues"]
+    assert [(q["queueId"], q["minOffset"], q["maxOffset"]) for q in queues] == [(0, 0, 0), (1, 0, 0), (2, 0, 1), (3, 0, 0)]
+    assert queues[2]["lastUpdateTimestamp"] > 0 and queues[0]["lastUpdateTimestamp"] == 0
+    assert "#Max Offset" in admin(broker, "topicStatus", "-t", topic).stdout
+
+    deleted = admin_json(broker, "deleteTopic", "-t", topic, "-c", CLUSTER)
+    assert deleted["brokers"] == [broker_address(broker)]
+    assert route_of(broker, topic) is None
+    other = unique("AdminTopic")
+    create_topic(broker, other)
+    assert "success" in admin(broker, "deleteTopic", "-t", other, "-c", CLUSTER).stdout
+    assert route_of(broker, other) is None
+
+
+def test_send_query_and_consume_messages(broker):
+    topic = unique("AdminMsg")
+    key = unique("key")
+    create_topic(broker, topic, queues=2)
+    sent = admin_json(broker, "sendMessage", "-t", topic, "-p", "hello admin", "-k", key, "-c", "TagA")
+    assert (sent["sendStatus"], sent["queueId"], sent["queueOffset"]) == ("SEND_OK", 0, 0)
+    assert "SEND_OK" in admin(broker, "sendMessage", "-t", topic, "-p", "second body", "-k", f"{key} other", "-i", "1").stdout
+
+    found = admin_json(broker, "queryMsgByKey", "-t", topic, "-k", key)
+    assert found["count"] == 2
+    assert sorted(m["body"] for m in found["messages"]) == ["hello admin", "second body"]
+    assert sent["msgId"] in {m["msgId"] for m in found["messages"]}
+    assert "hello admin" in admin(broker, "queryMsgByKey", "-t", topic, "-k", key).stdout
+    assert admin_json(broker, "queryMsgByKey", "-t", topic, "-k", "no-such-key")["count"] == 0
+    by_unique_key = admin_json(broker, "queryMsgByKey", "-t", topic, "-k", sent["uniqKey"])["messages"]
+    assert [m["body"] for m in by_unique_key] == ["hello admin"]
+
+    by_id = admin_json(broker, "queryMsgById", "-i", sent["msgId"])
+    assert (by_id["body"], by_id["tags"], by_id["keys"], by_id["topic"]) == ("hello admin", "TagA", [key], topic)
+    assert "hello admin" in admin(broker, "queryMsgById", "-i", sent["msgId"]).stdout
+
+    by_offset = admin_json(broker, "queryMsgByOffset", "-t", topic, "-b", "broker-a", "-i", "1", "-o", "0")
+    assert (by_offset["body"], by_offset["queueId"], by_offset["queueOffset"]) == ("second body", 1, 0)
+    assert "second body" in admin(broker, "queryMsgByOffset", "-t", topic, "-b", "broker-a", "-i", "1", "-o", "0").stdout
+    missing = admin(broker, "queryMsgByOffset", "-t", topic, "-b", "broker-a", "-i", "1", "-o", "7", expect=1)
+    assert "no message at offset 7" in missing.stderr
+
+    consumed = admin(broker, "consumeMessage", "-t", topic).stdout
+    assert "hello admin" in consumed and "second body" in consumed
+    only_queue_1 = admin_json(broker, "consumeMessage", "-t", topic, "-q", "1")
+    assert [m["body"] for m in only_queue_1["messages"]] == ["second body"]
+    assert admin_json(broker, "consumeMessage", "-t", topic, "-i", "0", "-o", "1")["count"] == 0
+    assert admin_json(broker, "consumeMessage", "-t", topic, "-c", "1")["count"] == 1
+
+
+def test_groups_progress_reset_and_resend_dlq(broker):
+    topic = unique("AdminGroup")
+    group = unique("CG_admin")
+    create_topic(broker, topic, queues=1)
+    updated = admin_json(broker, "updateSubGroup", "-g", group, "-b", broker_address(broker), "-r", "3", "-q", "1")
+    assert updated["subscriptionGroupConfig"]["retryMaxTimes"] == 3
+    assert "success" in admin(broker, "updateSubGroup", "-g", group, "-c", CLUSTER, "-r", "5").stdout
+    header, body = remoting.invoke(broker_address(broker), 201)
+    assert header["code"] == 0
+    assert json.loads(body)["subscriptionGroupTable"][group]["retryMaxTimes"] == 5
+
+    sent = [admin_json(broker, "sendMessage", "-t", topic, "-p", f"m{i}") for i in range(3)]
+    progress = admin_json(broker, "consumerProgress", "-g", group, "-t", topic)
+    assert progress["queues"][0]["brokerOffset"] == 3
+    assert "#Consumer Offset" in admin(broker, "consumerProgress", "-g", group, "-t", topic).stdout
+
+    reset = admin_json(broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "now")
+    assert reset["queues"] == [{"brokerName": "broker-a", "queueId": 0, "offset": 3}]
+    progress = admin_json(broker, "consumerProgress", "-g", group)
+    assert [(q["topic"], q["consumerOffset"], q["lag"]) for q in progress["queues"]] == [(topic, 3, 0)]
+    assert progress["diffTotal"] == 0
+    assert "#New Offset" in admin(broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "0").stdout
+    assert admin_json(broker, "consumerProgress", "-g", group)["diffTotal"] == 3
+
+    offset = admin_json(broker, "queryMsgById", "-i", sent[1]["msgId"])["commitLogOffset"]
+    header, _ = remoting.invoke(broker_address(broker), 36, {
+        "offset": offset, "group": group, "delayLevel": -1, "originMsgId": sent[1]["msgId"], "originTopic": topic,
+        "maxReconsumeTimes": 3})
+    assert header["code"] == 0, header
+    wait_until(lambda: route_of(broker, f"%DLQ%{group}") is not None, timeout=10, message="DLQ route")
+    resent = admin_json(broker, "resendDLQ", "-g", group)["resent"]
+    assert [(r["topic"], r["send"]["sendStatus"]) for r in resent] == [(topic, "SEND_OK")]
+    bodies = [m["body"] for m in admin_json(broker, "consumeMessage", "-t", topic)["messages"]]
+    assert bodies == ["m0", "m1", "m2", "m1"]
+    assert "#New MsgId" in admin(broker, "resendDLQ", "-g", group).stdout
+
+
+def test_errors_are_clear_and_exit_nonzero(broker):
+    missing = admin(broker, "topicRoute", "-t", "NoSuchTopicX", expect=1)
+    assert "topic NoSuchTopicX does not exist" in missing.stderr
+    assert "does not exist" in admin(broker, "queryMsgByKey", "-t", "NoSuchTopicX", "-k", "k", "--json", expect=1).stderr
+    assert "does not exist" in admin(broker, "sendMessage", "-t", "NoSuchTopicX", "-p", "x", expect=1).stderr
+    group = admin(broker, "consumerProgress", "-g", "NoSuchGroupX", expect=1)
+    assert "consumer group NoSuchGroupX does not exist" in group.stderr
+    assert "no dead-letter queue" in admin(broker, "resendDLQ", "-g", "NoSuchGroupX", expect=1).stderr
+    assert "cluster NoCluster does not exist" in admin(broker, "updateTopic", "-t", "T", "-c", "NoCluster", expect=1).stderr
+
+    unreachable = admin(broker, "topicList", "--json", namesrv="127.0.0.1:1", expect=1)
+    assert "cannot reach name server 127.0.0.1:1" in unreachable.stderr
+    assert unreachable.stdout == ""
+
+    admin(broker, "updateTopic", "-t", "T", expect=64)
+    admin(broker, "noSuchCommand", expect=64)
+    admin(broker, "queryMsgById", "-i", "not-an-id", expect=64)
