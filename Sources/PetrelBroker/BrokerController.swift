@@ -18,6 +18,8 @@ public final class BrokerController: Service, Sendable {
     public let registrar: NameServerRegistrar
     /// Delivers delayed messages (and retries) when due.
     public let schedule: ScheduleService
+    /// Sends transaction check-backs for unresolved half messages (RocketMQ defaults: 60 s, 6 s, 15).
+    public let transactions: TransactionCheckService
     /// The listener.
     private let server: RemotingServer
     /// Connections to the name servers.
@@ -39,11 +41,13 @@ public final class BrokerController: Service, Sendable {
 
     /// Private: use `open`.
     private init(configuration: BrokerConfiguration, handler: BrokerRequestHandler, registrar: NameServerRegistrar,
-                 schedule: ScheduleService, server: RemotingServer, client: RemotingClient, logger: Logger) {
+                 schedule: ScheduleService, transactions: TransactionCheckService, server: RemotingServer,
+                 client: RemotingClient, logger: Logger) {
         self.configuration = configuration
         self.handler = handler
         self.registrar = registrar
         self.schedule = schedule
+        self.transactions = transactions
         self.server = server
         self.client = client
         self.logger = logger
@@ -110,9 +114,10 @@ public final class BrokerController: Service, Sendable {
             try? store.close()
             throw error
         }
+        let transactions = TransactionCheckService(store: store, clients: handler.clients, table: handler.transactionOutcomes, logger: logger)
         return BrokerController(
-            configuration: configuration, handler: handler, registrar: registrar, schedule: schedule, server: server,
-            client: client, logger: logger)
+            configuration: configuration, handler: handler, registrar: registrar, schedule: schedule,
+            transactions: transactions, server: server, client: client, logger: logger)
     }
 
     /// Registers with every name server now (after a topic change that must be visible at once).
@@ -139,6 +144,7 @@ public final class BrokerController: Service, Sendable {
             handler.longPolling,
             CleanService(store: handler.store),
             schedule,
+            transactions,
         ]
     }
 

@@ -21,9 +21,9 @@ extension BrokerRequestHandler {
         if SystemNames.sendForbiddenTopics.contains(header.topic) {
             throw RequestFailure(.noPermission, "sending message to topic[\(header.topic)] is forbidden")
         }
-        if header.properties[PropertyKey.transactionPrepared] == "true"
-            || MessageSysFlag(rawValue: header.sysFlag).transaction != .notTransaction {
-            throw RequestFailure(.noPermission, "the broker[\(configuration.brokerName)] does not accept transactional messages yet")
+        let isHalf = Self.isHalfMessage(header)
+        if !isHalf && MessageSysFlag(rawValue: header.sysFlag).transaction != .notTransaction {
+            throw RequestFailure(.noPermission, "commit/rollback sysFlag on a send is not allowed; use END_TRANSACTION")
         }
         guard let body = request.body, body.readableBytes > 0 else {
             throw RequestFailure(.messageIllegal, "the message body is empty")
@@ -38,6 +38,7 @@ extension BrokerRequestHandler {
         }
         let bornHost = Self.bornHost(client.remoteAddress)
         if header.isBatch {
+            if isHalf { throw RequestFailure(.messageIllegal, "batch messages do not support transactions") }
             let target = try pickQueue(header, topic)
             return try await sendBatch(request, header: header, body: body, target: target, bornHost: bornHost)
         }
@@ -51,7 +52,8 @@ extension BrokerRequestHandler {
             queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
             reconsumeTimes: header.reconsumeTimes)
         // DELAY > 0 parks the message in SCHEDULE_TOPIC_XXXX until due (spec §14); not for the dead-letter topic.
-        let stored = target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix)
+        let stored = isHalf ? Self.halfMessage(message, producerGroup: header.producerGroup)
+            : target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix)
             ? message : ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count)
         let result = await store.put(stored)
         return try sendResponse(request, result, queueId: target.queueId)

@@ -28,6 +28,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     public let longPolling: LongPollingService
     /// Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ).
     public let queueLocks = QueueLockTable()
+    /// One outcome per transactional half message, rebuilt from the op topic when the handler is made.
+    public let transactionOutcomes: TransactionOutcomeTable
     /// Called after a topic was created, changed or deleted, so the broker re-registers with the
     /// name servers at once and clients find the route (spec §6.1). Must return quickly.
     let onTopicsChanged: @Sendable () -> Void
@@ -56,6 +58,7 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     ) {
         self.configuration = configuration
         self.store = store
+        transactionOutcomes = TransactionOutcomeTable(rebuildingFrom: store)
         self.topics = topics
         self.subscriptionGroups = subscriptionGroups
         self.offsets = offsets
@@ -96,6 +99,7 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         case .searchOffsetByTimestamp: return try searchOffset(request)
         case .getEarliestMsgStoretime: return try earliestStoreTime(request)
         case .heartBeat: return try await heartbeat(request, client: client)
+        case .endTransaction: return try await endTransaction(request)
         case .unregisterClient: return try await unregisterClient(request, client: client)
         case .getConsumerListByGroup: return try consumerList(request)
         case .updateAndCreateTopic: return try updateAndCreateTopic(request)

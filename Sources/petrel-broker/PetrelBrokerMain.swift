@@ -63,6 +63,9 @@ struct PetrelBrokerMain {
         }
         let broker = try await BrokerController.open(configuration: configuration, group: group, logger: logger)
         services.append(broker)
+        // Register before announcing readiness: a client that connects as soon as it reads the line
+        // below must already find this broker's routes (TBW102 included) at the name server.
+        await broker.registerWithNameServers()
         let store = configuration.store
         print("""
         petrel-broker \(configuration.brokerName) listening on \(configuration.brokerIP1):\(broker.listenPort) \
