@@ -70,7 +70,9 @@ def test_cluster_list_topic_list_update_route_status_and_delete(broker):
     assert topic in admin(broker, "topicList").stdout.split()
 
     admin(broker, "sendMessage", "-t", topic, "-p", "status", "-i", "2")
-    queues = admin_json(broker, "topicStatus", "-t", topic)["queues"]
+    # Consume queues are filled asynchronously after the append: await the unit.
+    queues = wait_until(lambda: (lambda result: result if result[2]["maxOffset"] == 1 else None)(
+        admin_json(broker, "topicStatus", "-t", topic)["queues"]), timeout=10, message="queue 2 to hold the message")
     assert [(q["queueId"], q["minOffset"], q["maxOffset"]) for q in queues] == [(0, 0, 0), (1, 0, 0), (2, 0, 1), (3, 0, 0)]
     assert queues[2]["lastUpdateTimestamp"] > 0 and queues[0]["lastUpdateTimestamp"] == 0
     assert "#Max Offset" in admin(broker, "topicStatus", "-t", topic).stdout
@@ -92,7 +94,9 @@ def test_send_query_and_consume_messages(broker):
     assert (sent["sendStatus"], sent["queueId"], sent["queueOffset"]) == ("SEND_OK", 0, 0)
     assert "SEND_OK" in admin(broker, "sendMessage", "-t", topic, "-p", "second body", "-k", f"{key} other", "-i", "1").stdout
 
-    found = admin_json(broker, "queryMsgByKey", "-t", topic, "-k", key)
+    # The key index is filled asynchronously after the append: await it.
+    found = wait_until(lambda: (lambda result: result if result["count"] == 2 else None)(
+        admin_json(broker, "queryMsgByKey", "-t", topic, "-k", key)), timeout=10, message="both messages in the key index")
     assert found["count"] == 2
     assert sorted(m["body"] for m in found["messages"]) == ["hello admin", "second body"]
     assert sent["msgId"] in {m["msgId"] for m in found["messages"]}
@@ -131,7 +135,9 @@ def test_groups_progress_reset_and_resend_dlq(broker):
     assert json.loads(body)["subscriptionGroupTable"][group]["retryMaxTimes"] == 5
 
     sent = [admin_json(broker, "sendMessage", "-t", topic, "-p", f"m{i}") for i in range(3)]
-    progress = admin_json(broker, "consumerProgress", "-g", group, "-t", topic)
+    # Consume queues are filled asynchronously after the append: await the broker offset.
+    progress = wait_until(lambda: (lambda result: result if result["queues"][0]["brokerOffset"] == 3 else None)(
+        admin_json(broker, "consumerProgress", "-g", group, "-t", topic)), timeout=10, message="broker offset 3")
     assert progress["queues"][0]["brokerOffset"] == 3
     assert "#Consumer Offset" in admin(broker, "consumerProgress", "-g", group, "-t", topic).stdout
 
@@ -149,9 +155,13 @@ def test_groups_progress_reset_and_resend_dlq(broker):
         "maxReconsumeTimes": 3})
     assert header["code"] == 0, header
     wait_until(lambda: route_of(broker, f"%DLQ%{group}") is not None, timeout=10, message="DLQ route")
+    wait_until(lambda: remoting.invoke(broker_address(broker), 30, {"topic": f"%DLQ%{group}", "queueId": 0})[0]
+               .get("extFields", {}).get("offset") == "1", timeout=10, message="the dead letter in its queue")
     resent = admin_json(broker, "resendDLQ", "-g", group)["resent"]
     assert [(r["topic"], r["send"]["sendStatus"]) for r in resent] == [(topic, "SEND_OK")]
-    bodies = [m["body"] for m in admin_json(broker, "consumeMessage", "-t", topic)["messages"]]
+    bodies = wait_until(lambda: (lambda found: found if len(found) == 4 else None)(
+        [m["body"] for m in admin_json(broker, "consumeMessage", "-t", topic)["messages"]]),
+        timeout=10, message="the resent message in its topic")
     assert bodies == ["m0", "m1", "m2", "m1"]
     assert "#New MsgId" in admin(broker, "resendDLQ", "-g", group).stdout
 
