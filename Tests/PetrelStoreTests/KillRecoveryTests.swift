@@ -232,16 +232,11 @@ struct KillChild {
 
     /// The configuration the child opens the store with (keep in step with petrel-store-writer).
     static func configuration(root: String, flush: FlushMode) -> StoreConfiguration {
-        var configuration = StoreConfiguration(rootDirectory: root)
-        configuration.commitLogSegmentSize = segmentSize
+        // The shared fixture, with queue files and index sized for the child's ~30k messages a round.
+        var configuration = StoreFixtures.configuration(root, segmentSize: segmentSize, flushMode: flush)
         configuration.consumeQueueUnitsPerFile = 1024
         configuration.indexSlotCount = 1024
         configuration.indexEntryCount = 4096
-        configuration.flushMode = flush
-        configuration.asyncFlushInterval = .milliseconds(20)
-        configuration.checkpointInterval = .milliseconds(50)
-        configuration.maximumMessageSize = 16 * 1024
-        configuration.storeHost = MessageHost(ipv4: "10.0.0.1", port: 10911)!
         return configuration
     }
 
