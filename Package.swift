@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PetrelCore", targets: ["PetrelCore"]),
         .library(name: "PetrelStore", targets: ["PetrelStore"]),
         .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
+        .library(name: "PetrelClient", targets: ["PetrelClient"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
         .executable(name: "petrel-broker", targets: ["petrel-broker"]),
@@ -65,6 +66,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PetrelClient",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -165,6 +177,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "PetrelClientTests",
+            dependencies: [
+                "PetrelCore",
+                "PetrelRemoting",
+                "PetrelClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "LayoutTests"),
