@@ -42,6 +42,12 @@ public struct BrokerConfiguration: Sendable {
     public var registerNameServerPeriodMilliseconds = 30_000
     /// `longPollingEnable`.
     public var longPollingEnable = true
+    /// `transactionCheckInterval`: milliseconds between transaction check-back rounds.
+    public var transactionCheckInterval: Int64 = 60_000
+    /// `transactionTimeOut`: milliseconds a half message waits before its first check-back.
+    public var transactionTimeOut = TransactionCheckService.defaultTimeout
+    /// `transactionCheckMax`: check-backs before an unanswered half message is discarded.
+    public var transactionCheckMax = TransactionCheckService.defaultMaximumChecks
     /// The store's settings (`storePathRootDir`, `storePathCommitLog`, `mappedFileSizeCommitLog`,
     /// `flushDiskType`, `deleteWhen`, `fileReservedTime`, `maxMessageSize`, disk ratios …).
     public var store: StoreConfiguration

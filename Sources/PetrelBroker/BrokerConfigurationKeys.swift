@@ -29,6 +29,9 @@ public enum BrokerConfigurationKeys {
                 $0.registerNameServerPeriodMilliseconds = Int(try integer($1, "registerNameServerPeriod", 1...Int64(Int32.max)))
             },
             "longPollingEnable": { $0.longPollingEnable = try boolean($1, "longPollingEnable") },
+            "transactionCheckInterval": { $0.transactionCheckInterval = try integer($1, "transactionCheckInterval", 1...Int64(Int32.max)) },
+            "transactionTimeOut": { $0.transactionTimeOut = try integer($1, "transactionTimeOut", 0...Int64(Int32.max)) },
+            "transactionCheckMax": { $0.transactionCheckMax = Int(try integer($1, "transactionCheckMax", 1...10_000)) },
             "storePathRootDir": { $0.store.rootDirectory = try text($1, "storePathRootDir") },
             "storePathCommitLog": { $0.store.commitLogDirectory = try text($1, "storePathCommitLog") },
             "mappedFileSizeCommitLog": {

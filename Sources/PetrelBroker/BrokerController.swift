@@ -18,7 +18,8 @@ public final class BrokerController: Service, Sendable {
     public let registrar: NameServerRegistrar
     /// Delivers delayed messages (and retries) when due.
     public let schedule: ScheduleService
-    /// Sends transaction check-backs for unresolved half messages (RocketMQ defaults: 60 s, 6 s, 15).
+    /// Sends transaction check-backs for unresolved half messages (`transactionCheckInterval`,
+    /// `transactionTimeOut`, `transactionCheckMax`; RocketMQ's defaults 60 s, 6 s, 15).
     public let transactions: TransactionCheckService
     /// The listener.
     private let server: RemotingServer
@@ -114,7 +115,10 @@ public final class BrokerController: Service, Sendable {
             try? store.close()
             throw error
         }
-        let transactions = TransactionCheckService(store: store, clients: handler.clients, table: handler.transactionOutcomes, logger: logger)
+        let transactions = TransactionCheckService(
+            store: store, clients: handler.clients, table: handler.transactionOutcomes,
+            interval: .milliseconds(configuration.transactionCheckInterval), timeout: configuration.transactionTimeOut,
+            maximumChecks: configuration.transactionCheckMax, logger: logger)
         return BrokerController(
             configuration: configuration, handler: handler, registrar: registrar, schedule: schedule,
             transactions: transactions, server: server, client: client, logger: logger)
@@ -140,6 +144,9 @@ public final class BrokerController: Service, Sendable {
             },
             PeriodicService(name: "client expiry", interval: Self.clientScanInterval, logger: logger) {
                 await handler.expireClients()
+            },
+            PeriodicService(name: "runtime statistics", interval: BrokerStatistics.sampleInterval, logger: logger) {
+                handler.statistics.sample(now: System.nowMilliseconds())
             },
             handler.longPolling,
             CleanService(store: handler.store),

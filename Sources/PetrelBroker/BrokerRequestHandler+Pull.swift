@@ -155,6 +155,7 @@ extension BrokerRequestHandler {
         if outcome.code == .success {
             var buffer = ByteBufferAllocator().buffer(capacity: result.totalBytes)
             for record in result.records { record.write(into: &buffer) }
+            statistics.recordGets(result.records.count)
             body = buffer
         }
         return request.response(code: outcome.code, extFields: [

@@ -168,6 +168,7 @@ extension BrokerRequestHandler {
         }
         let storeHost = store.configuration.storeHost
         let ids = appended.recordOffsets.map { MessageId.offsetId(storeHost: storeHost, commitLogOffset: $0) }
+        statistics.recordPuts(ids.count)
         return request.response(code: code, extFields: [
             "msgId": ids.joined(separator: ","),
             "queueId": String(queueId),

@@ -28,6 +28,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     public let longPolling: LongPollingService
     /// Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ).
     public let queueLocks = QueueLockTable()
+    /// Message totals and rates for GET_BROKER_RUNTIME_INFO; the clock starts when the handler is made.
+    public let statistics = BrokerStatistics()
     /// One outcome per transactional half message, rebuilt from the op topic when the handler is made.
     public let transactionOutcomes: TransactionOutcomeTable
     /// Called after a topic was created, changed or deleted, so the broker re-registers with the
@@ -112,6 +114,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         case .unlockBatchMq: return try unlockBatch(request)
         case .queryMessage: return try queryMessage(request)
         case .viewMessageById: return try viewMessageById(request)
+        case .getBrokerRuntimeInfo: return brokerRuntimeInfo(request)
+        case .deleteSubscriptiongroup: return try deleteSubscriptionGroup(request)
         default:
             throw RequestFailure(.requestCodeNotSupported, " request type \(request.code) not supported")
         }

@@ -93,6 +93,24 @@ public final class ConsumerOffsetTable: Sendable {
         }
     }
 
+    /// Forgets every offset of `group` (after the group is deleted with `removeOffset`); returns the
+    /// topics it had offsets for.
+    @discardableResult
+    public func removeGroup(_ group: String) -> [String] {
+        let suffix = "@" + group
+        return state.withLock { state in
+            // A topic name never contains '@', so the key's first '@' separates topic and group.
+            let doomed = state.table.keys.filter { key in
+                guard let separator = key.firstIndex(of: "@") else { return false }
+                return key[separator...] == suffix
+            }
+            guard !doomed.isEmpty else { return [] }
+            for key in doomed { state.table[key] = nil }
+            state.changes &+= 1
+            return doomed.map { String($0.dropLast(suffix.count)) }.sorted()
+        }
+    }
+
     /// True when commits were made since the last write.
     public var hasUnpersistedChanges: Bool {
         state.withLock { $0.changes != $0.persistedChanges }

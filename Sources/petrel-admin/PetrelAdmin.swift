@@ -17,7 +17,7 @@ struct PetrelAdmin: AsyncParsableCommand {
             DeleteTopicCommand.self, TopicStatusCommand.self, ConsumerProgressCommand.self,
             QueryMsgByKeyCommand.self, QueryMsgByIdCommand.self, QueryMsgByOffsetCommand.self,
             SendMessageCommand.self, ConsumeMessageCommand.self, UpdateSubGroupCommand.self,
-            ResetOffsetByTimeCommand.self, ResendDLQCommand.self,
+            ResetOffsetByTimeCommand.self, ResendDLQCommand.self, BrokerStatusCommand.self, DeleteSubGroupCommand.self,
         ])
 }
 

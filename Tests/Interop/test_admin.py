@@ -183,3 +183,70 @@ def test_errors_are_clear_and_exit_nonzero(broker):
     admin(broker, "updateTopic", "-t", "T", expect=64)
     admin(broker, "noSuchCommand", expect=64)
     admin(broker, "queryMsgById", "-i", "not-an-id", expect=64)
+
+
+def consumer_offset(broker, group, topic):
+    header, _ = remoting.invoke(broker_address(broker), 14, {"consumerGroup": group, "topic": topic, "queueId": 0})
+    return header["extFields"].get("offset") if header["code"] == 0 else None
+
+
+def test_broker_status(broker):
+    address = broker_address(broker)
+    topic = unique("AdminStatus")
+    create_topic(broker, topic, queues=1)
+    admin(broker, "sendMessage", "-t", topic, "-p", "counted")
+
+    [entry] = admin_json(broker, "brokerStatus", "-b", address)["brokers"]
+    assert entry["brokerAddr"] == address
+    table = entry["table"]
+    assert table["msgPutTotalTodayNow"] == "1"
+    assert table["brokerVersionDesc"] == "V4_9_8"
+    assert int(table["commitLogMaxOffset"]) > int(table["commitLogMinOffset"]) == 0
+    assert 0 < float(table["commitLogDiskRatio"]) < 1
+    assert len(table["putTps"].split()) == 3
+
+    lines = admin(broker, "brokerStatus", "-b", address).stdout.splitlines()
+    assert any(line.split(":", 1)[0].strip() == "brokerVersionDesc" and line.endswith(": V4_9_8") for line in lines)
+    assert [line.split(":")[0].strip() for line in lines] == sorted(table), "one sorted line per key"
+
+    by_cluster = admin_json(broker, "brokerStatus", "-c", CLUSTER)["brokers"]
+    assert [b["brokerAddr"] for b in by_cluster] == [address]
+    cluster_lines = admin(broker, "brokerStatus", "-c", CLUSTER).stdout.splitlines()
+    assert cluster_lines and all(line.startswith(address + " ") for line in cluster_lines)
+
+    assert "-b" in admin(broker, "brokerStatus", expect=64).stderr
+    assert "cannot reach broker 127.0.0.1:1" in admin(broker, "brokerStatus", "-b", "127.0.0.1:1", "--json", expect=1).stderr
+
+
+def test_delete_sub_group(broker):
+    address = broker_address(broker)
+    topic = unique("AdminDelGroup")
+    group = unique("CG_del")
+    create_topic(broker, topic, queues=1)
+    admin(broker, "sendMessage", "-t", topic, "-p", "x")
+    admin(broker, "updateSubGroup", "-g", group, "-b", address)
+    header, _ = remoting.invoke(address, 15, {"consumerGroup": group, "topic": topic, "queueId": 0, "commitOffset": 1})
+    assert header["code"] == 0, header
+    assert consumer_offset(broker, group, topic) == "1"
+
+    kept = admin_json(broker, "deleteSubGroup", "-g", group, "-b", address)
+    assert (kept["brokers"], kept["removeOffset"], kept["deletedTopics"]) == ([address], False, [])
+    _, body = remoting.invoke(address, 201)
+    assert group not in json.loads(body)["subscriptionGroupTable"]
+    assert consumer_offset(broker, group, topic) == "1", "offsets stay without -r true"
+
+    missing = admin(broker, "deleteSubGroup", "-g", group, "-b", address, expect=1)
+    assert f"subscription group {group} does not exist on broker {address}" in missing.stderr
+
+    admin(broker, "updateSubGroup", "-g", group, "-b", address)
+    create_topic(broker, f"%DLQ%{group}", queues=1)
+    text = admin(broker, "deleteSubGroup", "-g", group, "-c", CLUSTER, "-r", "true").stdout
+    assert f"delete subscription group [{group}] from broker [{address}] in cluster [{CLUSTER}] success." in text
+    assert f"delete topic [%DLQ%{group}] from cluster [{CLUSTER}] success." in text
+    assert route_of(broker, f"%DLQ%{group}") is None
+    assert consumer_offset(broker, group, topic) == "0", "-r true removed the committed offset"
+    _, body = remoting.invoke(address, 201)
+    assert group not in json.loads(body)["subscriptionGroupTable"]
+
+    assert "system group" in admin(broker, "deleteSubGroup", "-g", "TOOLS_CONSUMER", "-b", address, expect=1).stderr
+    admin(broker, "deleteSubGroup", "-g", group, expect=64)
