@@ -1,9 +1,13 @@
 """Transactional messages over the raw remoting protocol (spec §15). The rocketmq 0.4.4 wrapper has no
 TransactionMQProducer, so half messages are sent as SEND_MESSAGE (10) with TRAN_MSG=true and ended with
-END_TRANSACTION (37), across a broker restart. Check-backs (60 s interval) are covered by the Swift tests."""
+END_TRANSACTION (37), across a broker restart. Check-backs run with short broker.conf intervals
+(transactionCheckInterval, transactionTimeOut): the broker sends CHECK_TRANSACTION_STATE (39) on the
+producer's own connection and the test answers it, also after a SIGTERM or SIGKILL restart."""
 import signal
 import socket
 import time
+
+import pytest
 
 import remoting
 from clients import unique
@@ -12,9 +16,10 @@ from conftest import BrokerProcess, free_port, wait_until
 GROUP = "PG_tx"
 
 
-def send_half(address, topic, body, queue_id=0):
+def send_half(address, topic, body, queue_id=0, connection=None):
     properties = f"TRAN_MSG\x01true\x02PGROUP\x01{GROUP}\x02UNIQ_KEY\x01{unique('U')}\x02TAGS\x01T"
-    header, _ = remoting.invoke(address, 10, {
+    invoke = connection.request if connection else (lambda *request, body: remoting.invoke(address, *request, body=body))
+    header, _ = invoke(10, {
         "producerGroup": GROUP, "topic": topic, "defaultTopic": "TBW102", "defaultTopicQueueNums": 4,
         "queueId": queue_id, "sysFlag": 4, "bornTimestamp": int(time.time() * 1000), "flag": 0,
         "properties": properties, "reconsumeTimes": 0, "unitMode": "false", "batch": "false",
@@ -91,3 +96,82 @@ def test_commit_rollback_unknown_and_restart(store_dir):
         assert b"commit-me" in body and b"decide-later" in body and b"roll-me-back" not in body
     finally:
         broker.stop()
+
+
+# Short check-back settings: a round every 500 ms, half messages due after 1 s.
+CHECK_OPTIONS = ["--transactionCheckInterval", "500", "--transactionTimeOut", "1000", "--transactionCheckMax", "50"]
+
+
+def pull_bodies(address, topic):
+    header, body = remoting.invoke(address, 11, {
+        "consumerGroup": unique("CG_tx"), "topic": topic, "queueId": 0, "queueOffset": 0, "maxMsgNums": 32,
+        "sysFlag": 0, "commitOffset": 0, "suspendTimeoutMillis": 0, "subscription": "*", "subVersion": 0})
+    assert header["code"] == 0, header
+    return body
+
+
+def registered_producer(address):
+    """A raw connection registered by heartbeat as a producer of GROUP."""
+    producer = remoting.Connection(address)
+    producer.heartbeat(unique("tx-client"), GROUP)
+    return producer
+
+
+def answer_check_with_commit(producer, half, body_text):
+    """Awaits the broker's CHECK_TRANSACTION_STATE for `half` on the producer's connection and answers
+    it there with a commit marked fromTransactionCheck, as a transaction listener would."""
+    try:
+        wanted = str(half["commitLogOffset"])
+        checks = wait_until(
+            lambda: [c for c in producer.requests_with_code(39) if c[0]["extFields"]["commitLogOffset"] == wanted],
+            timeout=30, message="CHECK_TRANSACTION_STATE for the half message")
+        check, check_body = checks[0]
+        ext = check["extFields"]
+        assert ext["tranStateTableOffset"] == str(half["queueOffset"])
+        assert body_text in check_body, "the check carries the half message"
+        producer.oneway(37, {"producerGroup": GROUP, "tranStateTableOffset": ext["tranStateTableOffset"],
+                             "commitLogOffset": ext["commitLogOffset"], "commitOrRollback": 8,
+                             "fromTransactionCheck": "true", "msgId": ext["msgId"],
+                             "transactionId": ext.get("transactionId", ext["msgId"])})
+    finally:
+        producer.close()
+
+
+def test_check_back_reaches_the_producer_connection_and_its_commit_is_delivered(store_dir):
+    listen = free_port()
+    address = f"127.0.0.1:{listen}"
+    broker = BrokerProcess(store_dir, listen, namesrv_port=free_port(), extra=CHECK_OPTIONS).start()
+    topic = unique("TopicTxCheck")
+    try:
+        producer = registered_producer(address)
+        half = send_half(address, topic, b"checked-and-committed", connection=producer)
+        assert end(address, half, 0)["code"] == 0  # UNKNOWN: the broker has to ask
+        answer_check_with_commit(producer, half, b"checked-and-committed")
+        wait_until(lambda: max_offset(address, topic) == 1, timeout=10, message="the checked commit to become visible")
+        assert b"checked-and-committed" in pull_bodies(address, topic)
+    finally:
+        assert broker.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_check_back_comes_after_a_restart(store_dir, stop):
+    listen, namesrv = free_port(), free_port()
+    address = f"127.0.0.1:{listen}"
+    topic = unique("TopicTxRestart")
+    broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=CHECK_OPTIONS).start()
+    try:
+        half = send_half(address, topic, b"survives-restart")
+    finally:
+        if stop == "SIGKILL":
+            broker.kill()
+        else:
+            assert broker.stop(signal.SIGTERM) == 0
+
+    broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=CHECK_OPTIONS).start()
+    try:
+        assert max_offset(address, topic) == 0, "still a half message after the restart"
+        answer_check_with_commit(registered_producer(address), half, b"survives-restart")
+        wait_until(lambda: max_offset(address, topic) == 1, timeout=10, message="the commit after the restart")
+        assert b"survives-restart" in pull_bodies(address, topic)
+    finally:
+        assert broker.stop(signal.SIGTERM) == 0
