@@ -99,9 +99,14 @@ extension BrokerRequestHandler {
     }
 
     /// Drops clients silent for longer than `expiry` ms, closes their connections and tells the
-    /// groups they left.
-    public func expireClients(expiry: Int64 = ClientRegistry.defaultExpiry) async {
-        let (expired, groups) = clients.expire(now: now, expiry: expiry)
+    /// groups they left; then sweeps queue locks past their lifetime (a lock whose holder vanished
+    /// without unlocking would otherwise stay in the table until another client asked for the queue).
+    /// `time` is now unless a test passes another moment.
+    public func expireClients(expiry: Int64 = ClientRegistry.defaultExpiry, now time: Int64? = nil) async {
+        let moment = time ?? now
+        let swept = queueLocks.removeExpired(now: moment)
+        if swept > 0 { logger.debug("expired queue locks removed", metadata: ["count": "\(swept)"]) }
+        let (expired, groups) = clients.expire(now: moment, expiry: expiry)
         for client in expired {
             logger.info("closing a silent client", metadata: ["client": "\(client.clientId)", "remote": "\(client.channel.remoteAddress)"])
             client.channel.close()

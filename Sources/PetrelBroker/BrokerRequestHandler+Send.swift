@@ -127,6 +127,7 @@ extension BrokerRequestHandler {
             throw RequestFailure(.messageIllegal, "retry topics do not accept batches")
         }
         let entries = try BatchBody.decode(body)
+        try refuseDelayedBatch(header, entries)
         var sysFlag = MessageSysFlag(rawValue: header.sysFlag)
         if target.topic.topicFilterType == .multiTag { sysFlag.insert(.multiTags) }
         let wait = header.properties[PropertyKey.waitStoreMessageOK]
@@ -142,6 +143,21 @@ extension BrokerRequestHandler {
         }
         let result = await store.put(batch: messages)
         return try sendResponse(request, result, queueId: target.queueId)
+    }
+
+    /// Refuses a batch asking for delayed delivery, as RocketMQ does: its store answers MESSAGE_ILLEGAL
+    /// for a batch whose `DELAY` (on the request) is above 0, and its clients refuse to batch a
+    /// message with a delay level, so a `DELAY` on an entry is refused too rather than silently
+    /// delivered at once.
+    private func refuseDelayedBatch(_ header: SendRequestHeader, _ entries: [BatchEntry]) throws(RequestFailure) {
+        let levels = configuration.messageDelayLevels.count
+        var delayed = ScheduleService.level(of: header.properties, levelCount: levels) != nil ? "the request" : nil
+        if delayed == nil, let index = entries.firstIndex(where: { ScheduleService.level(of: $0.properties, levelCount: levels) != nil }) {
+            delayed = "batch entry \(index)"
+        }
+        guard let delayed else { return }
+        throw RequestFailure(
+            .messageIllegal, "batch messages do not support delayed delivery (\(PropertyKey.delayLevel) on \(delayed)); send delayed messages one at a time")
     }
 
     /// The send response for a store result (spec §8.3 step 8 and §5): ext `msgId` (offset ids,

@@ -163,6 +163,9 @@ public final class QueueLockTable: Sendable {
         }
     }
 
+    /// Locks held, across every group (expired ones included until swept).
+    public var count: Int { locks.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
     /// Drops locks older than `expiry` (they would be taken over anyway); returns how many.
     @discardableResult
     public func removeExpired(now: Int64) -> Int {

@@ -80,6 +80,21 @@ import Testing
         try await fixture.close()
     }
 
+    @Test func clientExpiryLoopSweepsExpiredQueueLocks() async throws {
+        let fixture = try await HandlerFixture()
+        defer { fixture.directory.remove() }
+        let one = FakeClientChannel(remoteAddress: "10.0.0.7:50011")
+        _ = await fixture.handle(Requests.heartbeat(clientId: "one", group: "CG_order", topic: "TopicOrder"), client: one)
+        _ = await fixture.handle(Self.lockRequest(.lockBatchMq, clientId: "one", queues: [Self.queue0, Self.queue1]), client: one)
+        #expect(fixture.handler.queueLocks.count == 2)
+        await fixture.handler.expireClients(now: fixture.handler.now + 1000)
+        #expect(fixture.handler.queueLocks.count == 2, "live locks stay")
+        await fixture.handler.expireClients(expiry: .max, now: fixture.handler.now + QueueLockTable.defaultExpiry + 1000)
+        #expect(fixture.handler.queueLocks.count == 0, "locks past their lifetime are swept")
+        #expect(fixture.handler.clients.consumerIds(group: "CG_order") == ["one"], "the client itself was not expired")
+        try await fixture.close()
+    }
+
     @Test func badLockBodiesAreAnsweredWithRemarks() async throws {
         let fixture = try await HandlerFixture()
         defer { fixture.directory.remove() }

@@ -98,6 +98,28 @@ import Testing
         try await fixture.close()
     }
 
+    @Test func delayedBatchIsRefusedAndStoresNothing() async throws {
+        let fixture = try await HandlerFixture()
+        defer { fixture.directory.remove() }
+        let plain = BatchEntry(flag: 0, body: ByteBuffer(string: "now"), properties: MessageProperties([(PropertyKey.tags, "T")]))
+        let delayed = BatchEntry(flag: 0, body: ByteBuffer(string: "later"), properties: MessageProperties([(PropertyKey.delayLevel, "2")]))
+        var onRequest = Requests.send(topic: "TopicBatchDelay", body: "", extra: ["batch": "1", "properties": "DELAY\u{1}3\u{2}"])
+        onRequest.body = BatchBody.encode([plain, plain])
+        let refused = await fixture.handle(onRequest)
+        #expect(refused.responseCode == .messageIllegal)
+        #expect(refused.remark?.contains("do not support delayed delivery (DELAY on the request)") == true)
+        var onEntry = Requests.send(topic: "TopicBatchDelay", body: "", code: .sendBatchMessage)
+        onEntry.body = BatchBody.encode([plain, delayed])
+        let second = await fixture.handle(onEntry)
+        #expect(second.responseCode == .messageIllegal && second.remark?.contains("batch entry 1") == true)
+        var levelZero = Requests.send(topic: "TopicBatchDelay", body: "", extra: ["batch": "1", "properties": "DELAY\u{1}0\u{2}"])
+        levelZero.body = BatchBody.encode([plain])
+        #expect(await fixture.handle(levelZero).responseCode == .success, "DELAY 0 means no delay")
+        #expect(fixture.store.maximumOffset(topic: SystemNames.scheduleTopic, queueId: 1).rawValue == 0)
+        #expect(fixture.store.maximumOffset(topic: SystemNames.scheduleTopic, queueId: 2).rawValue == 0)
+        try await fixture.close()
+    }
+
     @Test func tagFilteringReturnsOnlyMatchingTags() async throws {
         let fixture = try await HandlerFixture()
         defer { fixture.directory.remove() }
