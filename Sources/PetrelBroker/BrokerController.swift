@@ -185,6 +185,7 @@ public final class BrokerController: Service, Sendable {
         do { try handler.offsets.persist(force: true) } catch { failures.append(error) }
         do { try handler.topics.persist() } catch { failures.append(error) }
         do { try handler.subscriptionGroups.persist() } catch { failures.append(error) }
+        do { try handler.transactionOutcomes.persistCheckCounts() } catch { failures.append(error) }
         schedule.persist()
         store.setMessageArrivalListener(nil)
         do { try store.close() } catch { failures.append(BrokerError(.storeFailure, "closing the message store failed: \(error)")) }

@@ -40,8 +40,16 @@ public final class TransactionOutcomeTable: Sendable {
     public let openedAt: Int64
     /// Half queue offset → outcome.
     private let outcomes = Mutex<[Int64: TransactionOutcome]>([:])
-    /// Half queue offset → check-backs sent so far (in memory only: restarts reset the counts).
-    private let checks = Mutex<[Int64: Int]>([:])
+    /// Check-backs sent so far per half queue offset, saved by `persistCheckCounts` so that a
+    /// restart does not reset `transactionCheckMax`'s count.
+    let checks = Mutex(CheckCounts())
+    /// `<storeRoot>/config/transactionCheckCounts.json`.
+    let checkCountsFile: MetadataFile
+    /// Serialises writers of the counts file.
+    let checkCountsPersistLock = Mutex(())
+    /// Why the saved counts could not be read when the table was built (the counts then start
+    /// from zero: at worst a half message is checked more often); the check service logs it.
+    public let checkCountsLoadFailure: BrokerError?
 
     /// Reads every op record of `store`.
     public init(rebuildingFrom store: MessageStore) {
@@ -64,6 +72,14 @@ public final class TransactionOutcomeTable: Sendable {
             offset = result.nextBeginOffset
         }
         outcomes.withLock { $0 = loaded }
+        checkCountsFile = MetadataFile(storeRoot: store.configuration.rootDirectory, name: Self.checkCountsFileName)
+        do {
+            let saved = try Self.loadCheckCounts(checkCountsFile).filter { loaded[$0.key] == nil }
+            checks.withLock { $0.counts = saved }
+            checkCountsLoadFailure = nil
+        } catch {
+            checkCountsLoadFailure = error
+        }
     }
 
     /// The outcome of a half message, nil while it is pending.
@@ -116,19 +132,22 @@ public final class TransactionOutcomeTable: Sendable {
 
     /// Counts one more check-back; returns the new count.
     func countCheck(halfOffset: Int64) -> Int {
-        checks.withLock { table in
-            table[halfOffset, default: 0] += 1
-            return table[halfOffset]!
+        checks.withLock { checks in
+            checks.counts[halfOffset, default: 0] += 1
+            checks.version &+= 1
+            return checks.counts[halfOffset]!
         }
     }
 
     /// Check-backs sent so far for a half message.
-    public func checkCount(halfOffset: Int64) -> Int { checks.withLock { $0[halfOffset] ?? 0 } }
+    public func checkCount(halfOffset: Int64) -> Int { checks.withLock { $0.counts[halfOffset] ?? 0 } }
 
     /// Writes the op record of a claimed outcome; false when the store refused it (the outcome then
     /// holds only in memory until restart).
     func recordOperation(halfOffset: Int64, _ outcome: TransactionOutcome) async -> Bool {
-        _ = checks.withLock { $0.removeValue(forKey: halfOffset) }
+        checks.withLock { checks in
+            if checks.counts.removeValue(forKey: halfOffset) != nil { checks.version &+= 1 }
+        }
         var properties = MessageProperties()
         properties[PropertyKey.tags] = Self.operationTag
         properties[Self.outcomeProperty] = outcome.rawValue
@@ -148,7 +167,7 @@ public final class TransactionOutcomeTable: Sendable {
 /// each half message older than `timeout` (or its `CHECK_IMMUNITY_TIME_IN_SECONDS`) without an
 /// outcome is sent CHECK_TRANSACTION_STATE (39) oneway on one live connection of its `PGROUP`
 /// producer group; after `maximumChecks` check-backs it is discarded (an op record with outcome
-/// `discard`) and logged. Check counts are kept in memory only: a restart starts counting again.
+/// `discard`) and logged. Check counts are saved after every round that changed them.
 public final class TransactionCheckService: Service, Sendable {
     /// RocketMQ's `transactionCheckInterval`.
     public static let defaultInterval: Duration = .seconds(60)
@@ -190,6 +209,9 @@ public final class TransactionCheckService: Service, Sendable {
 
     /// The loop: a round every `interval` until graceful shutdown or cancellation.
     public func run() async throws {
+        if let failure = table.checkCountsLoadFailure {
+            logger.error("saved transaction check counts could not be read; counting starts again", metadata: ["error": "\(failure)"])
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: self.interval) } catch { return }
@@ -266,6 +288,9 @@ public final class TransactionCheckService: Service, Sendable {
                 if await sendCheck(message, halfOffset: half) { report.sent += 1 }
             }
             offset = result.nextBeginOffset.rawValue
+        }
+        do { try table.persistCheckCounts() } catch {
+            logger.error("saving transaction check counts failed", metadata: ["error": "\(error)"])
         }
         return report
     }

@@ -178,6 +178,39 @@ import Testing
         try await fixture.close()
     }
 
+    @Test func checkCountsSurviveReopeningSoTheMaximumStillHolds() async throws {
+        let directory = BrokerTestDirectory()
+        defer { directory.remove() }
+        let first = try await HandlerFixture(directory: directory)
+        let half = try await Self.sendHalf(first, topic: "TxCounts", body: "counted")
+        let resolved = try await Self.sendHalf(first, topic: "TxCounts", body: "resolved!")
+        await Self.waitDispatched(first.store)
+        let now = System.nowMilliseconds() + 1
+        #expect(await Self.checker(first, maximumChecks: 2).checkRound(now: now).sent == 2)
+        #expect(await first.handle(Self.end(resolved, 12)).responseCode == .success)
+        try first.handler.transactionOutcomes.persistCheckCounts()
+        try await first.close()
+
+        let second = try await HandlerFixture(directory: directory)
+        let table = second.handler.transactionOutcomes
+        #expect(table.checkCountsLoadFailure == nil)
+        #expect(table.checkCount(halfOffset: half.queueOffset) == 1, "the count survived")
+        #expect(table.checkCount(halfOffset: resolved.queueOffset) == 0, "a resolved half message's count is dropped")
+        let service = Self.checker(second, maximumChecks: 2)
+        #expect(await service.checkRound(now: now).sent == 1)
+        #expect(await service.checkRound(now: now).discarded == 1, "the second check before the restart counted")
+        try await second.close()
+    }
+
+    /// A check service over `fixture` with a connected producer of group PG and no timeout.
+    static func checker(_ fixture: HandlerFixture, maximumChecks: Int) -> TransactionCheckService {
+        fixture.handler.clients.registerProducer(group: "PG", client: RegisteredClient(
+            clientId: "p1", channel: FakeClientChannel(), language: .cpp, version: 409, lastHeartbeat: System.nowMilliseconds()))
+        return TransactionCheckService(
+            store: fixture.store, clients: fixture.handler.clients, table: fixture.handler.transactionOutcomes,
+            interval: .milliseconds(50), timeout: 0, maximumChecks: maximumChecks, logger: HandlerFixture.logger)
+    }
+
     @Test func outcomesSurviveReopeningTheStore() async throws {
         let directory = BrokerTestDirectory()
         defer { directory.remove() }
