@@ -95,4 +95,10 @@ public struct RebalanceStateMachine: Sendable {
         if isOrderly, !all.isEmpty { actions.append(.unlock(all)) }
         return actions
     }
+
+    /// Forgets `queue` without an action (it could not be started); the next `assign` that
+    /// includes it starts it again.
+    public mutating func forget(_ queue: MessageQueue) {
+        queues[queue] = nil
+    }
 }
