@@ -78,7 +78,7 @@ public final class RemoteOffsetStore: ConsumerOffsetStore {
         case .queryNotFound:
             return nil
         default:
-            throw ConsumerFailure("QUERY_CONSUMER_OFFSET for \(queue) failed with code \(response.code): \(response.remark ?? "")")
+            throw ClientError.response(response, doing: "QUERY_CONSUMER_OFFSET for \(queue)", address: nil)
         }
     }
 
@@ -103,7 +103,7 @@ public final class RemoteOffsetStore: ConsumerOffsetStore {
             do {
                 let response = try await invoker(queue.brokerName, request)
                 if response.responseCode != .success {
-                    throw ConsumerFailure("UPDATE_CONSUMER_OFFSET for \(queue) failed with code \(response.code): \(response.remark ?? "")")
+                    throw ClientError.response(response, doing: "UPDATE_CONSUMER_OFFSET for \(queue)", address: nil)
                 }
             } catch {
                 if firstFailure == nil { firstFailure = error }
@@ -135,7 +135,7 @@ public final class LocalOffsetStore: ConsumerOffsetStore {
         let reader = try JSONObjectReader(json, context: "local offset file")
         var offsets: [String: Int64] = [:]
         for (key, value) in try reader.stringMap("offsetTable") ?? [:] {
-            guard let offset = Int64(value) else { throw ConsumerFailure("offset file \(path): '\(key)' has no integer offset") }
+            guard let offset = Int64(value) else { throw ClientError(.invalidConfiguration, "offset file \(path): '\(key)' has no integer offset") }
             offsets[key] = offset
         }
         fileOffsets.withLockedValue { $0 = offsets }

@@ -20,13 +20,13 @@ extension PushConsumer {
     /// This client's share of `topic`'s queues: all of them when broadcasting, else the strategy's pick.
     func assignment(of topic: String) async throws -> Set<MessageQueue> {
         let route = try await client.topicRoute(topic)
-        let queues = MessageQueue.readableQueues(of: topic, in: route)
+        let queues = route.subscribeQueues
         guard configuration.messageModel == .clustering else { return Set(queues) }
-        guard let brokerName = route.brokerDatas.first(where: { $0.masterAddress != nil })?.brokerName else { return [] }
+        guard let brokerName = route.data.brokerDatas.first(where: { $0.masterAddress != nil })?.brokerName else { return [] }
         let response = try await client.invoke(
             brokerName: brokerName, request: ConsumerRequests.consumerList(group: configuration.group), timeout: configuration.requestTimeout)
         guard response.responseCode == .success else {
-            throw ConsumerFailure("GET_CONSUMER_LIST_BY_GROUP failed with code \(response.code): \(response.remark ?? "")")
+            throw ClientError.response(response, doing: "GET_CONSUMER_LIST_BY_GROUP", address: nil)
         }
         let clientIds = try ConsumerRequests.consumerIds(response)
         let mine = configuration.allocationStrategy.allocate(
@@ -95,7 +95,7 @@ extension PushConsumer {
         }
         let response = try await client.invoke(brokerName: queue.brokerName, request: request, timeout: configuration.requestTimeout)
         guard response.responseCode == .success else {
-            throw ConsumerFailure("offset request \(request.code) for \(queue) failed with code \(response.code): \(response.remark ?? "")")
+            throw ClientError.response(response, doing: "offset request \(request.code) for \(queue)", address: nil)
         }
         return try response.int64("offset")
     }

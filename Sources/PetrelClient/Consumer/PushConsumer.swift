@@ -38,10 +38,8 @@ public final class PushConsumer: Sendable {
     public let configuration: PushConsumerConfiguration
     /// How messages are handed over.
     let listener: MessageListener
-    /// Routes, brokers, heartbeats.
-    let client: any ConsumerClient
-    /// Whether `client` belongs to this consumer (closed at shutdown).
-    let ownsClient: Bool
+    /// Routes, brokers, heartbeats: the process's instance for `configuration.client`.
+    let client: ClientInstance
     /// Progress per queue.
     let offsetStore: any ConsumerOffsetStore
     /// Bounds concurrent deliveries.
@@ -50,26 +48,24 @@ public final class PushConsumer: Sendable {
     let subscriptions: [String: SubscriptionData]
     /// Queues, tasks, flags.
     let state: NIOLockedValueBox<State>
+    /// The NOTIFY_CONSUMER_IDS_CHANGED handler while started.
+    let notifyRegistration = NIOLockedValueBox<InboundHandlerRegistration?>(nil)
     /// Where the consumer reports.
     let logger: Logger
 
-    /// A consumer with its own connections to `configuration.nameServerAddresses`.
-    public convenience init(
+    /// A consumer of `configuration.group` delivering to `listener`. Throws `.invalidConfiguration`
+    /// for a consumer without subscriptions or an unreadable local offset file.
+    public init(
         configuration: PushConsumerConfiguration, listener: MessageListener, logger: Logger = Logger(label: "petrel.consumer.push")
-    ) throws {
-        let client = StandaloneConsumerClient(
-            nameServerAddresses: configuration.nameServerAddresses, instanceName: configuration.instanceName,
-            requestTimeout: configuration.requestTimeout, logger: logger)
-        try self.init(configuration: configuration, listener: listener, client: client, ownsClient: true, logger: logger)
-    }
-
-    /// A consumer over `client`.
-    init(configuration: PushConsumerConfiguration, listener: MessageListener, client: any ConsumerClient, ownsClient: Bool, logger: Logger) throws {
-        guard !configuration.subscriptions.isEmpty else { throw ConsumerFailure("push consumer \(configuration.group) subscribes to nothing") }
+    ) throws(ClientError) {
+        guard !configuration.subscriptions.isEmpty else {
+            throw ClientError(.invalidConfiguration, "push consumer \(configuration.group) subscribes to nothing")
+        }
+        guard !configuration.group.isEmpty else { throw ClientError(.invalidConfiguration, "the consumer group name is empty") }
         self.configuration = configuration
         self.listener = listener
+        let client = ClientInstance.shared(configuration: configuration.client)
         self.client = client
-        self.ownsClient = ownsClient
         self.logger = logger
         self.limiter = ConcurrencyLimiter(limit: configuration.consumeThreadCount)
         let isClustering = configuration.messageModel == .clustering
@@ -78,7 +74,11 @@ public final class PushConsumer: Sendable {
                 try await client.invoke(brokerName: brokerName, request: request, timeout: timeout)
             }
         } else {
-            offsetStore = try LocalOffsetStore(path: configuration.localOffsetStorePath)
+            do {
+                offsetStore = try LocalOffsetStore(path: configuration.localOffsetStorePath)
+            } catch {
+                throw ClientError(.invalidConfiguration, "local offset store: \(error)")
+            }
         }
         let version = Date.millisecondsSince1970()
         var subscriptions: [String: SubscriptionData] = [:]
@@ -101,19 +101,30 @@ public final class PushConsumer: Sendable {
 
     /// Fetches routes, registers the group, heartbeats, and runs the first rebalance (so on return
     /// every assigned queue has its starting offset); then starts the background loops.
-    public func start() async throws {
-        for topic in subscriptions.keys.sorted() {
-            do {
-                _ = try await client.topicRoute(topic)
-            } catch where topic.hasPrefix(RetryTopics.retryPrefix) {
-                // The broker creates the retry topic at the first heartbeat; its route comes later.
+    public func start() async throws(ClientError) {
+        try await client.start()
+        let group = configuration.group
+        do {
+            try client.registerConsumer(group: group) { [weak self] in self?.consumerData ?? ConsumerData(groupName: group) }
+            for topic in subscriptions.keys.sorted() {
+                do {
+                    _ = try await client.topicRoute(topic)
+                } catch where topic.hasPrefix(RetryTopics.retryPrefix) {
+                    // The broker creates the retry topic at the first heartbeat; its route comes later.
+                }
             }
+        } catch {
+            await client.unregisterConsumer(group: group)
+            await client.shutdown()
+            throw error
         }
-        let registration = ConsumerRegistration(
-            group: configuration.group, consumerData: { [weak self] in self?.consumerData ?? ConsumerData(groupName: "") },
-            consumerIdsChanged: { [weak self] in self?.requestRebalance() })
-        await client.register(registration)
-        await client.sendHeartbeatNow()
+        let registration = client.registerInboundHandler(code: .notifyConsumerIdsChanged) { [weak self] request, _ in
+            guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
+            self.requestRebalance()
+            return .handled
+        }
+        notifyRegistration.withLockedValue { $0 = registration }
+        _ = await client.sendHeartbeatToAllBrokers()
         let (triggerStream, trigger) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLockedValue { state in
             state.isRunning = true
@@ -187,8 +198,9 @@ public final class PushConsumer: Sendable {
         await waitForDeliveries()
         let actions = state.withLockedValue { $0.machine.dropAll() }
         await perform(actions)
-        await client.unregister(group: configuration.group)
-        if ownsClient { await client.shutdown() }
+        if let registration = notifyRegistration.withLockedValue({ $0.take() }) { client.removeInboundHandler(registration) }
+        await client.unregisterConsumer(group: configuration.group)
+        await client.shutdown()
     }
 
     /// Waits until every concurrent delivery that started has finished.

@@ -41,8 +41,8 @@ public enum MessageListener: Sendable {
 public struct PushConsumerConfiguration: Sendable {
     /// The consumer group.
     public var group: String
-    /// Name servers (`host:port`), used when the consumer makes its own connections.
-    public var nameServerAddresses: [String]
+    /// The client instance's settings (name servers, instance name, request timeout).
+    public var client: ClientConfiguration
     /// Clustering (the group shares the queues) or broadcasting (every client gets everything).
     public var messageModel: MessageModel = .clustering
     /// Where a queue starts when the group has no offset for it.
@@ -81,13 +81,11 @@ public struct PushConsumerConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(3)
     /// Broadcasting: a file keeping this client's offsets across restarts; nil keeps them in memory.
     public var localOffsetStorePath: String?
-    /// Part of the client id, telling consumers of one process apart.
-    public var instanceName = "DEFAULT"
 
-    /// A configuration for `group` reaching `nameServerAddresses`.
-    public init(group: String, nameServerAddresses: [String]) {
+    /// A configuration for `group` over a client instance configured by `client`.
+    public init(group: String, client: ClientConfiguration) {
         self.group = group
-        self.nameServerAddresses = nameServerAddresses
+        self.client = client
         self.consumeTimestamp = Int64(Date.millisecondsSince1970()) - 30 * 60 * 1000
     }
 }
