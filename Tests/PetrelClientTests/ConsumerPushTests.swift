@@ -51,3 +51,72 @@ import Testing
         await broker.raw.shutdown()
     }
 }
+
+/// Filtering, broadcasting and resuming.
+extension ConsumerPushTests {
+    /// A tag expression delivers only the named tags.
+    @Test func tagExpressionFilters() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushTags")
+        let tags = ["A", "B", "C"]
+        for index in 0..<30 {
+            try await broker.send(topic: "PushTags", queueId: Int32(index % 4), body: "t\(index)", tags: tags[index % 3])
+        }
+        let wanted = Set((0..<30).filter { index in index % 3 != 1 }.map { "t\($0)" })
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(
+            Self.configuration(broker, group: "G-tags", topic: "PushTags", expression: "A || C"), recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies == wanted })
+        // A marker sent last to every queue proves the B messages were passed over, not pending.
+        for queueId in 0..<4 { try await broker.send(topic: "PushTags", queueId: Int32(queueId), body: "end\(queueId)", tags: "A") }
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.filter { $0.hasPrefix("end") }.count == 4 })
+        #expect(recorder.messages.allSatisfy { $0.tags == "A" || $0.tags == "C" })
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+
+    /// Broadcasting: two consumers of one group each receive every message.
+    @Test func broadcastingDeliversEverythingToEveryConsumer() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushBroadcast")
+        let recorder = ReceivedRecorder()
+        let first = try await Self.consumer(
+            Self.configuration(broker, group: "G-broadcast", topic: "PushBroadcast", model: .broadcasting), recorder: recorder, label: "first")
+        let second = try await Self.consumer(
+            Self.configuration(broker, group: "G-broadcast", topic: "PushBroadcast", model: .broadcasting), recorder: recorder, label: "second")
+        let sent = Set((0..<20).map { "b\($0)" })
+        for index in 0..<20 { try await broker.send(topic: "PushBroadcast", queueId: Int32(index % 4), body: "b\(index)") }
+        #expect(await poll(seconds: 30) {
+            Set(recorder.messages(by: "first").map { String(buffer: $0.body) }) == sent
+                && Set(recorder.messages(by: "second").map { String(buffer: $0.body) }) == sent
+        })
+        await first.shutdown()
+        await second.shutdown()
+        await broker.raw.shutdown()
+    }
+
+    /// Offsets committed at shutdown are where a restarted consumer of the group resumes.
+    @Test func restartResumesFromCommittedOffsets() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushResume")
+        for index in 0..<20 { try await broker.send(topic: "PushResume", queueId: Int32(index % 4), body: "old\(index)") }
+        let recorder = ReceivedRecorder()
+        let configuration = Self.configuration(broker, group: "G-resume", topic: "PushResume")
+        let first = try await Self.consumer(configuration, recorder: recorder, label: "first")
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.count == 20 })
+        await first.shutdown()
+        for index in 0..<20 { try await broker.send(topic: "PushResume", queueId: Int32(index % 4), body: "new\(index)") }
+        var restartConfiguration = configuration
+        restartConfiguration.client = broker.clientConfiguration()
+        let second = try await Self.consumer(restartConfiguration, recorder: recorder, label: "second")
+        let newBodies = Set((0..<20).map { "new\($0)" })
+        #expect(await poll(seconds: 30) { Set(recorder.messages(by: "second").map { String(buffer: $0.body) }) == newBodies })
+        await second.shutdown()
+        // Nothing consumed before the restart came again.
+        #expect(recorder.messages(by: "second").allSatisfy { String(buffer: $0.body).hasPrefix("new") })
+        await broker.raw.shutdown()
+    }
+}
