@@ -124,6 +124,7 @@ public final class PullConsumer: Sendable {
             return state.backgroundTasks
         }
         for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
         if !subscriptions.isEmpty {
             await commit()
             if let registration = notifyRegistration.withLockedValue({ $0.take() }) { client.removeInboundHandler(registration) }

@@ -194,6 +194,8 @@ public final class PushConsumer: Sendable {
         }
         for task in background { task.cancel() }
         for task in pulls { task.cancel() }
+        // A rebalance still running could otherwise start a queue after the drops below.
+        for task in background { await task.value }
         for task in pulls { await task.value }
         await waitForDeliveries()
         let actions = state.withLockedValue { $0.machine.dropAll() }
