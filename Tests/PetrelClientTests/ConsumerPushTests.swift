@@ -120,3 +120,33 @@ extension ConsumerPushTests {
         await broker.raw.shutdown()
     }
 }
+
+/// Where a group without committed offsets starts.
+extension ConsumerPushTests {
+    /// `.consumeFromFirstOffset` reads what was sent before the group existed; so do last-offset and
+    /// timestamp consumers on a young queue, because the broker answers offset 0 for a new group
+    /// while the queue's first message is still in memory (Java's rule, spec §13), and the stored
+    /// answer wins over `consumeFromWhere`.
+    @Test(arguments: [ConsumeFromWhere.consumeFromFirstOffset, .consumeFromLastOffset, .consumeFromTimestamp])
+    func newGroupOnYoungQueueStartsAtZero(from: ConsumeFromWhere) async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushFrom")
+        for index in 0..<8 { try await broker.send(topic: "PushFrom", queueId: Int32(index % 4), body: "early\(index)") }
+        let recorder = ReceivedRecorder()
+        var configuration = Self.configuration(broker, group: "G-from-\(from.rawValue)", topic: "PushFrom", from: from)
+        configuration.consumeTimestamp = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        let consumer = try await Self.consumer(configuration, recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies == Set((0..<8).map { "early\($0)" }) })
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+
+    /// A consumer without subscriptions is refused with `.invalidConfiguration`.
+    @Test func consumerWithoutSubscriptionsIsRefused() throws {
+        let configuration = PushConsumerConfiguration(group: "G", client: ClientConfiguration(nameServerAddresses: ["127.0.0.1:9876"]))
+        #expect(throws: ClientError.self) {
+            _ = try PushConsumer(configuration: configuration, listener: .concurrently { _, _ in .success })
+        }
+    }
+}
