@@ -14,7 +14,22 @@ extension PushConsumer {
                 logger.debug("rebalance of \(topic) skipped", metadata: ["group": "\(configuration.group)", "error": "\(error)"])
             }
         }
-        if listener.isOrderly { await renewLocks() }
+        if listener.isOrderly {
+            await renewLocks()
+            retryPendingLocksSoon()
+        }
+    }
+
+    /// Orderly: when some assigned queues are still waiting for their lock (another client held it
+    /// during the handover), asks for another rebalance after `lockRetryDelay` instead of waiting a
+    /// whole `rebalanceInterval`.
+    func retryPendingLocksSoon() {
+        let pending = state.withLockedValue { $0.machine.queues.values.contains(.locking) }
+        guard pending else { return }
+        Task { [weak self, delay = configuration.lockRetryDelay] in
+            try? await Task.sleep(for: delay)
+            self?.requestRebalance()
+        }
     }
 
     /// This client's share of `topic`'s queues: all of them when broadcasting, else the strategy's pick.

@@ -73,6 +73,8 @@ public struct PushConsumerConfiguration: Sendable {
     public var offsetPersistInterval: Duration = .seconds(5)
     /// Orderly: time between lock renewals.
     public var lockRenewInterval: Duration = .seconds(20)
+    /// Orderly: pause before asking again for locks another client still held.
+    public var lockRetryDelay: Duration = .seconds(1)
     /// Orderly: pause before a failed batch is delivered again.
     public var suspendCurrentQueueTime: Duration = .seconds(1)
     /// Pause after a failed pull.
