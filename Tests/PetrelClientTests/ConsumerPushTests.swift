@@ -150,3 +150,31 @@ extension ConsumerPushTests {
         }
     }
 }
+
+/// Offsets reach the broker while the consumer runs.
+extension ConsumerPushTests {
+    /// With a short commit interval the broker's committed offsets reach the end of every queue
+    /// while the consumer is still running (not only at shutdown).
+    @Test func offsetsAreCommittedPeriodically() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushCommit")
+        for index in 0..<12 { try await broker.send(topic: "PushCommit", queueId: Int32(index % 4), body: "c\(index)") }
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(Self.configuration(broker, group: "G-commit", topic: "PushCommit"), recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.count == 12 })
+        let committed = await poll(seconds: 30) {
+            var all = true
+            for queueId in 0..<4 {
+                let request = RemotingCommand.request(
+                    code: .queryConsumerOffset, extFields: ["consumerGroup": "G-commit", "topic": "PushCommit", "queueId": String(queueId)])
+                let response = try? await broker.raw.invoke(address: broker.broker.address, request: request, timeout: .seconds(5))
+                all = all && response?.extFields["offset"] == "3"
+            }
+            return all
+        }
+        #expect(committed)
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
