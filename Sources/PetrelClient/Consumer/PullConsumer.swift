@@ -157,12 +157,7 @@ public final class PullConsumer: Sendable {
             commitOffset: nil, suspend: suspend)
         let response = try await client.invoke(
             brokerName: queue.brokerName, request: request, timeout: (suspend ?? .zero) + configuration.requestTimeout + .seconds(2))
-        do {
-            return try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
-        } catch {
-            if error.responseCode != nil { throw ClientError.response(response, doing: "PULL_MESSAGE from \(queue)", address: nil) }
-            throw ClientError(.malformedResponse, error.description)
-        }
+        return try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
     }
 
     /// The next offset the broker will write in `queue` (GET_MAX_OFFSET).
