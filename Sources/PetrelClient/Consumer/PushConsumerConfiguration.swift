@@ -73,8 +73,9 @@ public struct PushConsumerConfiguration: Sendable {
     public var offsetPersistInterval: Duration = .seconds(5)
     /// Orderly: time between lock renewals.
     public var lockRenewInterval: Duration = .seconds(20)
-    /// Orderly: pause before asking again for locks another client still held.
-    public var lockRetryDelay: Duration = .seconds(1)
+    /// Pause before rebalancing again when a topic had no route yet or (orderly) a lock was held
+    /// by another client.
+    public var rebalanceRetryDelay: Duration = .seconds(1)
     /// Orderly: pause before a failed batch is delivered again.
     public var suspendCurrentQueueTime: Duration = .seconds(1)
     /// Pause after a failed pull.
