@@ -148,6 +148,26 @@ final class OutputBuffer: Sendable {
     var text: String { contents.withLock { $0 } }
 }
 
+/// A value shared between tasks of a test.
+final class Locked<Value: Sendable>: Sendable {
+    /// The value.
+    private let storage: Mutex<Value>
+
+    /// A box holding `value`.
+    init(_ value: Value) { storage = Mutex(value) }
+
+    /// The current value.
+    var value: Value {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+
+    /// Changes the value in place.
+    func update<Result>(_ change: (inout Value) -> Result) -> Result {
+        storage.withLock { change(&$0) }
+    }
+}
+
 /// Polls `condition` every 20 ms until it holds or `seconds` pass; true when it held.
 func poll(seconds: Double, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
