@@ -178,3 +178,30 @@ extension ConsumerPushTests {
         await broker.raw.shutdown()
     }
 }
+
+/// The producer and the push consumer end to end.
+extension ConsumerPushTests {
+    /// Messages sent by `Producer` arrive with their tag, keys and user properties, and a body
+    /// above the compression threshold arrives inflated.
+    @Test func producerToConsumerRoundTrip() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushProduced")
+        let producer = Producer(configuration: ProducerConfiguration(group: "PG-consumer-test", client: broker.clientConfiguration()))
+        try await producer.start()
+        let large = String(repeating: "compressible text ", count: 1000)
+        _ = try await producer.send(ProducerMessage(topic: "PushProduced", body: large, tags: "big", keys: ["k-big"], userProperties: ["color": "blue"]))
+        _ = try await producer.send(ProducerMessage(topic: "PushProduced", body: "small", tags: "small", keys: ["k1", "k2"]))
+        await producer.shutdown()
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(Self.configuration(broker, group: "G-produced", topic: "PushProduced"), recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies == [large, "small"] })
+        let big = try #require(recorder.messages.first { $0.tags == "big" })
+        #expect(big.keys == ["k-big"] && big.properties["color"] == "blue")
+        #expect(!big.stored.sysFlag.contains(.compressed))
+        let small = try #require(recorder.messages.first { $0.tags == "small" })
+        #expect(small.keys == ["k1", "k2"] && small.messageId == small.properties[PropertyKey.uniqueKey])
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
