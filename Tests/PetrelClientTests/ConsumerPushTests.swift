@@ -3,6 +3,7 @@ import NIOCore
 import PetrelClient
 import PetrelCore
 import PetrelRemoting
+import Synchronization
 import Testing
 
 /// `PushConsumer` against a real `petrel-broker`: clustering, tags, broadcasting, retries, offsets.
@@ -201,6 +202,40 @@ extension ConsumerPushTests {
         #expect(!big.stored.sysFlag.contains(.compressed))
         let small = try #require(recorder.messages.first { $0.tags == "small" })
         #expect(small.keys == ["k1", "k2"] && small.messageId == small.properties[PropertyKey.uniqueKey])
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
+
+/// Delivery bounds.
+extension ConsumerPushTests {
+    /// Batches hold at most `consumeMessageBatchMaxSize` messages and at most `consumeThreadCount`
+    /// listener calls run at once.
+    @Test func batchSizeAndConcurrencyAreBounded() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushBounds")
+        for index in 0..<60 { try await broker.send(topic: "PushBounds", queueId: Int32(index % 4), body: "n\(index)") }
+        var configuration = Self.configuration(broker, group: "G-bounds", topic: "PushBounds")
+        configuration.consumeThreadCount = 2
+        configuration.consumeMessageBatchMaxSize = 5
+        let recorder = ReceivedRecorder()
+        let running = Atomic<Int>(0)
+        let mostRunning = Atomic<Int>(0)
+        let largestBatch = Atomic<Int>(0)
+        let consumer = try PushConsumer(configuration: configuration, listener: .concurrently { messages, _ in
+            let now = running.add(1, ordering: .relaxed).newValue
+            mostRunning.max(now, ordering: .relaxed)
+            largestBatch.max(messages.count, ordering: .relaxed)
+            await Task.yield()
+            recorder.record(messages)
+            running.subtract(1, ordering: .relaxed)
+            return .success
+        })
+        try await consumer.start()
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.count == 60 })
+        #expect(mostRunning.load(ordering: .relaxed) <= 2)
+        #expect(largestBatch.load(ordering: .relaxed) <= 5)
         await consumer.shutdown()
         await broker.raw.shutdown()
     }
