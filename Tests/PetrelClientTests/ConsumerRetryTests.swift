@@ -80,3 +80,33 @@ extension ConsumerRetryTests {
         await broker.raw.shutdown()
     }
 }
+
+/// The fallback when CONSUMER_SEND_MSG_BACK fails: a plain send to the retry topic.
+extension ConsumerRetryTests {
+    /// A message resent to `%RETRY%group` comes back to the group's consumer with reconsume times
+    /// + 1 and its original topic; resent at the maximum it lands in the dead-letter topic.
+    @Test func resendToRetryTopicRedeliversAndDeadLetters() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushResend", queues: 1)
+        try await broker.createGroup("G-resend", retryMaxTimes: 3)
+        var configuration = ConsumerPushTests.configuration(broker, group: "G-resend", topic: "PushResend")
+        configuration.maxReconsumeTimes = 3
+        let recorder = ReceivedRecorder()
+        let consumer = try await ConsumerPushTests.consumer(configuration, recorder: recorder)
+        try await broker.send(topic: "PushResend", queueId: 0, body: "again", tags: "T")
+        #expect(await poll(seconds: 30) { recorder.messages.count == 1 })
+        let original = try #require(recorder.messages.first)
+        #expect(await consumer.resendToRetryTopic(original, delayLevel: 1))
+        #expect(await poll(seconds: 30) { recorder.messages.count == 2 })
+        let redelivered = recorder.messages[1]
+        #expect(redelivered.isRetry && redelivered.topic == "PushResend" && redelivered.reconsumeTimes == 1)
+        #expect(redelivered.tags == "T" && redelivered.messageId == original.messageId)
+        #expect(await consumer.resendToRetryTopic(redelivered, delayLevel: -1))
+        #expect(await poll(seconds: 30) {
+            ((try? await broker.messages(topic: "%DLQ%G-resend", queueId: 0)) ?? []).map { String(buffer: $0.message.body) } == ["again"]
+        })
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}

@@ -93,6 +93,7 @@ public struct PushConsumerConfiguration: Sendable {
     }
 }
 
+/// Wall-clock milliseconds, the unit of RocketMQ timestamps (subVersion, consume timestamps).
 extension Date {
     /// Now in milliseconds since 1970.
     static func millisecondsSince1970() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
