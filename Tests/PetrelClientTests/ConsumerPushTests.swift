@@ -240,3 +240,37 @@ extension ConsumerPushTests {
         await broker.raw.shutdown()
     }
 }
+
+/// The consumer as a service.
+extension ConsumerPushTests {
+    /// `run()` consumes until its task is cancelled, then shuts down: queues dropped, the broker no
+    /// longer lists the consumer, the offset is committed.
+    @Test func runAsServiceStopsCleanlyOnCancellation() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushService", queues: 1)
+        let recorder = ReceivedRecorder()
+        var configuration = Self.configuration(broker, group: "G-service", topic: "PushService")
+        // No periodic commit: the offset reaches the broker through the next pull or the shutdown.
+        configuration.offsetPersistInterval = .seconds(600)
+        let consumer = try PushConsumer(
+            configuration: configuration,
+            listener: .concurrently { messages, _ in
+                recorder.record(messages)
+                return .success
+            })
+        let running = Task { try await consumer.run() }
+        try await broker.send(topic: "PushService", queueId: 0, body: "served")
+        #expect(await poll(seconds: 30) { recorder.bodies == ["served"] })
+        #expect(try await broker.consumerIds(group: "G-service").count == 1)
+        running.cancel()
+        try await running.value
+        #expect(consumer.assignedQueues.isEmpty)
+        #expect(try await broker.consumerIds(group: "G-service").isEmpty)
+        let request = RemotingCommand.request(
+            code: .queryConsumerOffset, extFields: ["consumerGroup": "G-service", "topic": "PushService", "queueId": "0"])
+        let response = try await broker.raw.invoke(address: broker.broker.address, request: request, timeout: .seconds(5))
+        #expect(response.extFields["offset"] == "1")
+        await broker.raw.shutdown()
+    }
+}
