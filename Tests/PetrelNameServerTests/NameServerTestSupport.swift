@@ -86,7 +86,7 @@ struct NameServerFixture {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(3), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

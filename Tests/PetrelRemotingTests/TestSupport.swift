@@ -107,7 +107,7 @@ struct ServerFixture {
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+func eventually(within timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
