@@ -5,6 +5,8 @@ import PetrelStore
 extension TimerService {
     /// Timer-topic units read per store call.
     static let ingestBatch = 256
+    /// Timer-topic units read per round at most.
+    static let ingestPerRound: Int64 = 2_048
 
     /// Rebuilds the in-memory state at start. The watermark comes from the checkpoint (never below
     /// the oldest kept timer-log file or timer-topic unit); entries past the timer topic's end (its

@@ -35,7 +35,7 @@ public final class TimerService: Service, Sendable {
     /// The sleeping loop's wake-up.
     private let wakeState = Mutex(WakeState())
     /// Messages stored in their real topic since start.
-    private let delivered = Atomic<Int>(0)
+    let delivered = Atomic<Int>(0)
 
     /// The mutable part.
     struct State {
@@ -61,16 +61,6 @@ public final class TimerService: Service, Sendable {
         var signaled = false
         /// The sleep in progress.
         var sleeper: Task<Void, Never>?
-    }
-
-    /// What became of one due timer.
-    enum Outcome {
-        /// Stored in its real topic.
-        case delivered
-        /// Nothing to deliver (already handled, or unreadable).
-        case skipped
-        /// The store refused; try again later.
-        case retryLater
     }
 
     /// Opens `<storeRoot>/timerlog` and reloads every timer not yet delivered (see `recover`).
@@ -114,8 +104,9 @@ public final class TimerService: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled && !self.store.isClosed {
                 let outcome = await self.round(now: System.nowMilliseconds())
-                let pause = outcome.retryLater ? Duration.milliseconds(100) : self.nextWait(now: System.nowMilliseconds())
-                if pause > .zero { await self.sleep(for: pause) }
+                let pause = outcome.retryLater ? Duration.milliseconds(100)
+                    : outcome.backlog ? .zero : self.nextWait(now: System.nowMilliseconds())
+                if pause > .zero { await self.sleep(for: pause) } else { await Task.yield() }
             }
         }
         persist(force: true)
@@ -123,31 +114,39 @@ public final class TimerService: Service, Sendable {
     }
 
     /// One round: reads new timer messages, delivers every timer due at `now`, advances the
-    /// watermark and writes it when due. Returns the count delivered and whether the store refused one.
+    /// watermark and writes it when due. Returns the count delivered, whether the store refused one,
+    /// and whether unread timer messages are left for the next round.
     @discardableResult
-    func round(now: Int64) async -> (delivered: Int, retryLater: Bool) {
-        guard !inRound.exchange(true, ordering: .acquiringAndReleasing) else { return (0, false) }
+    func round(now: Int64) async -> (delivered: Int, retryLater: Bool, backlog: Bool) {
+        guard !inRound.exchange(true, ordering: .acquiringAndReleasing) else { return (0, false, false) }
         defer { inRound.store(false, ordering: .releasing) }
+        // A bounded slice per round, so a flood of new timers never holds up the ones due now.
         let start = state.withLock { $0.nextIngest }
-        let reached = ingest(from: start, to: store.maximumOffset(topic: SystemNames.timerTopic, queueId: 0).rawValue)
+        let end = store.maximumOffset(topic: SystemNames.timerTopic, queueId: 0).rawValue
+        let reached = ingest(from: start, to: min(end, start + Self.ingestPerRound))
         state.withLock { $0.nextIngest = max($0.nextIngest, reached) }
-        var count = 0
         var retryLater = false
+        let backlog = reached < end
+        var count = 0
         while !store.isClosed {
             let current = max(now, System.nowMilliseconds())
-            guard let item = state.withLock({ $0.heap.popDue(now: current) }) else { break }
-            switch await deliver(item) {
-            case .delivered: count += 1
-            case .skipped: continue
-            case .retryLater:
-                state.withLock { $0.heap.insert(item) }
-                retryLater = true
+            let due = state.withLock { state -> [TimerHeap.Item] in
+                var items: [TimerHeap.Item] = []
+                while items.count < Self.deliveryBatch, let item = state.heap.popDue(now: current) { items.append(item) }
+                return items
             }
-            if retryLater { break }
+            if due.isEmpty { break }
+            let (stored, failed) = await deliver(due)
+            count += stored
+            if !failed.isEmpty {
+                state.withLock { state in for item in failed { state.heap.insert(item) } }
+                retryLater = true
+                break
+            }
         }
         advanceWatermark()
         persist(force: false)
-        return (count, retryLater)
+        return (count, retryLater, backlog)
     }
 
     /// How long to sleep: until the earliest timer is due, at most `idleTick`.
@@ -174,36 +173,6 @@ public final class TimerService: Service, Sendable {
         wakeState.withLock { wake in
             wake.sleeper = nil
             wake.signaled = false
-        }
-    }
-
-    /// Stores one due timer's message in its real topic and marks its entry delivered.
-    private func deliver(_ item: TimerHeap.Item) async -> Outcome {
-        guard let entry = try? log.entry(at: item.index), entry.state == .pending else { return .skipped }
-        let parked: StoredMessage
-        do { parked = try store.message(at: CommitLogOffset(entry.commitLogOffset)) } catch {
-            logger.error("skipping a timer message that cannot be read", metadata: ["index": "\(item.index)", "error": "\(error)"])
-            mark(item.index, entry, .skipped)
-            return .skipped
-        }
-        guard let message = TimerMessages.released(parked) else {
-            logger.error("skipping a timer message without REAL_TOPIC/REAL_QID", metadata: ["index": "\(item.index)"])
-            mark(item.index, entry, .skipped)
-            return .skipped
-        }
-        let put = await store.put(message)
-        switch put.status {
-        case .ok, .flushDiskTimeout:
-            guard let appended = put.appended else { return .retryLater }
-            var done = entry
-            done.deliveredOffset = appended.firstOffset.rawValue
-            mark(item.index, done, .delivered)
-            state.withLock { $0.highestDeliveredEnd = max($0.highestDeliveredEnd, appended.endOffset.rawValue) }
-            delivered.add(1, ordering: .relaxed)
-            return .delivered
-        default:
-            logger.warning("re-storing a timer message failed; retrying", metadata: ["index": "\(item.index)", "status": "\(put.status)"])
-            return .retryLater
         }
     }
 
