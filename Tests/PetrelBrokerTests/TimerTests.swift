@@ -143,6 +143,38 @@ import Testing
         try await third.close()
     }
 
+    @Test func deliveredTimerLogFilesAreDeletedOnceTheWatermarkPassesThem() async throws {
+        let fixture = try await HandlerFixture()
+        defer { fixture.directory.remove() }
+        let base = System.nowMilliseconds() + 30_000
+        for index in 0..<10 {
+            // Entry 9 is due much later: it holds the watermark, so its file stays.
+            let deliverAt = base + (index == 9 ? 600_000 : Int64(index))
+            let sent = await fixture.handle(Self.send("TopicTimerFiles", "f\(index)", [(PropertyKey.timerDeliverMilliseconds, String(deliverAt))]))
+            #expect(sent.responseCode == .success, "\(sent.remark ?? "")")
+        }
+        await fixture.waitForQueue(SystemNames.timerTopic, count: 10)
+        let service = try Self.service(fixture)
+        let directory = fixture.configuration.store.rootDirectory + "/timerlog"
+        #expect(try System.listDirectory(directory).filter { $0 != "checkpoint" }.count == 3, "4 entries per file")
+        #expect(await service.round(now: base + 10).delivered == 9)
+        #expect(service.watermark == 9)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while service.persistedWatermark < 9, ContinuousClock.now < deadline {
+            service.persist(force: true)
+            await Task.yield()
+        }
+        #expect(service.persistedWatermark == 9)
+        #expect(try System.listDirectory(directory) == ["00000000000000000256", "checkpoint"])
+        #expect(service.log.startIndex == 8)
+        try await fixture.close()
+        let reopened = try await HandlerFixture(directory: fixture.directory)
+        let again = try Self.service(reopened)
+        #expect(again.watermark == 9)
+        #expect(again.pendingCount == 1)
+        try await reopened.close()
+    }
+
     @Test func timerKeysParseAndAreCheckedLikeEveryKey() throws {
         var configuration = BrokerConfiguration(storeRoot: "/tmp/unused")
         #expect(configuration.timerMaxDelaySeconds == 259_200)
