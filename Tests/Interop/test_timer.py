@@ -129,8 +129,8 @@ def test_sigkill_with_pending_timers_delivers_every_acknowledged_one_after_resta
         print(f"timer SIGKILL: {len(set(bodies))} of {count} delivered, {duplicates} delivered twice, {len(early)} early")
         assert not missing, f"{len(missing)} acknowledged timer messages never delivered"
         assert not early, early[:5]
-        # At least once: only a delivery in flight at the kill may repeat (the service delivers one at a time).
-        assert duplicates <= 1, duplicates
+        # At least once: only the one delivery batch in flight at the kill may repeat (at most 512 messages).
+        assert duplicates <= 512, duplicates
         assert all(properties.get("TIMER_OUT_MS") for _, _, properties in messages)
     finally:
         broker.stop()
