@@ -126,7 +126,8 @@ public final class TimerService: Service, Sendable {
         let reached = ingest(from: start, to: min(end, start + Self.ingestPerRound))
         state.withLock { $0.nextIngest = max($0.nextIngest, reached) }
         var retryLater = false
-        let backlog = reached < end
+        // A read that made no progress is not a backlog: the next wake-up or tick tries again.
+        let backlog = reached < end && reached > start
         var count = 0
         while !store.isClosed {
             let current = max(now, System.nowMilliseconds())
