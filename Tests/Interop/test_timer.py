@@ -1,6 +1,7 @@
 """Arbitrary-time delivery (RocketMQ 5 timer messages) against the real petrel-broker binary over the
 raw protocol: bad timer properties are refused with MESSAGE_ILLEGAL, and timer messages acknowledged
 before a SIGKILL are all delivered after the restart, none before its time."""
+import math
 import random
 import socket
 import struct
@@ -132,5 +133,37 @@ def test_sigkill_with_pending_timers_delivers_every_acknowledged_one_after_resta
         # At least once: only the one delivery batch in flight at the kill may repeat (at most 512 messages).
         assert duplicates <= 512, duplicates
         assert all(properties.get("TIMER_OUT_MS") for _, _, properties in messages)
+    finally:
+        broker.stop()
+
+
+def percentile(sorted_values, fraction):
+    """The nearest-rank percentile of an ascending list."""
+    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(len(sorted_values) * fraction) - 1))]
+
+
+def test_ten_thousand_timers_at_random_times_are_each_delivered_once_never_early(store_dir):
+    listen = free_port()
+    broker = BrokerProcess(store_dir, listen, namesrv_port=free_port()).start()
+    address = f"127.0.0.1:{listen}"
+    topic, count = unique("TopicTimer10k"), 10_000
+    remoting.create_topic(address, topic, queues=QUEUES)
+    try:
+        connection = Connection(address)
+        due = {}
+        for index in range(count):
+            deliver_at = int(time.time() * 1000) + random.randint(1000, 30000)
+            header = send_timer(connection, topic, str(index).encode(), index % QUEUES, {"TIMER_DELIVER_MS": deliver_at})
+            assert header["code"] == 0, header
+            due[str(index)] = deliver_at
+        connection.close()
+        wait_until(lambda: stored_count(address, topic) >= count, timeout=90, interval=0.5, message=f"{count} deliveries")
+        messages = [m for queue_id in range(QUEUES) for m in pull_all(address, topic, queue_id)]
+        bodies = [body for body, _, _ in messages]
+        assert len(bodies) == count and set(bodies) == set(due), "each delivered exactly once"
+        lateness = sorted(stamp - due[body] for body, stamp, _ in messages)
+        assert lateness[0] >= 0, "none delivered before its time"
+        print(f"timer 10k over the wire: lateness p50 {percentile(lateness, 0.5)} ms, "
+              f"p99 {percentile(lateness, 0.99)} ms, max {lateness[-1]} ms")
     finally:
         broker.stop()
