@@ -175,6 +175,49 @@ import Testing
         try await reopened.close()
     }
 
+    @Test func aDeliveredMarkWhoseCopyIsNotInTheLogIsDeliveredAgain() async throws {
+        let fixture = try await HandlerFixture()
+        defer { fixture.directory.remove() }
+        let deliverAt = System.nowMilliseconds() + 30_000
+        let sent = await fixture.handle(Self.send("TopicTimerLost", "lost", [(PropertyKey.timerDeliverMilliseconds, String(deliverAt))]))
+        #expect(sent.responseCode == .success, "\(sent.remark ?? "")")
+        await fixture.waitForQueue(SystemNames.timerTopic, count: 1)
+        do {
+            let service = try Self.service(fixture)
+            // As if a machine crash kept the delivered mark but lost the copy it points at.
+            let entry = try #require(try service.log.entry(at: 0))
+            try service.log.markDelivered(0, deliveredOffset: fixture.store.maximumCommitLogOffset.rawValue + 4096)
+            #expect(try service.log.entry(at: 0)?.commitLogOffset == entry.commitLogOffset)
+        }
+        let reloaded = try Self.service(fixture)
+        #expect(reloaded.pendingCount == 1, "the mark is not trusted")
+        #expect(try reloaded.log.entry(at: 0)?.state == .pending)
+        #expect(await reloaded.round(now: deliverAt).delivered == 1)
+        await fixture.waitForQueue("TopicTimerLost", count: 1)
+        let again = try Self.service(fixture)
+        #expect(again.pendingCount == 0, "a real copy is trusted")
+        try await fixture.close()
+    }
+
+    @Test func heapPopsInDeliverTimeOrderOnlyWhenDue() {
+        var heap = TimerHeap()
+        var generator = SystemRandomNumberGenerator()
+        var items: [TimerHeap.Item] = []
+        for index in Int64(0)..<2_000 {
+            let item = TimerHeap.Item(deliverAt: Int64.random(in: 0..<500, using: &generator), index: index)
+            items.append(item)
+            heap.insert(item)
+        }
+        #expect(heap.count == 2_000)
+        #expect(heap.popDue(now: -1) == nil)
+        var popped: [TimerHeap.Item] = []
+        while let item = heap.popDue(now: 249) { popped.append(item) }
+        let expected = items.filter { $0.deliverAt <= 249 }.sorted(by: TimerHeap.Item.precedes)
+        #expect(popped == expected, "earliest first, equal times in arrival order")
+        #expect(heap.count == 2_000 - expected.count)
+        #expect(heap.first.map { $0.deliverAt >= 250 } ?? true)
+    }
+
     @Test func timerKeysParseAndAreCheckedLikeEveryKey() throws {
         var configuration = BrokerConfiguration(storeRoot: "/tmp/unused")
         #expect(configuration.timerMaxDelaySeconds == 259_200)
