@@ -43,7 +43,8 @@ public struct BrokerConfiguration: Sendable {
     /// `longPollingEnable`.
     public var longPollingEnable = true
     /// `timerWheelEnable`: whether RocketMQ 5 timer properties (`TIMER_DELIVER_MS`, `TIMER_DELAY_SEC`,
-    /// `TIMER_DELAY_MS`, `__STARTDELIVERTIME`) park a message until its deliver time.
+    /// `TIMER_DELAY_MS`, `__STARTDELIVERTIME`) park a message until its deliver time. When off they
+    /// are ignored (stored at once); timers parked earlier are still delivered.
     public var timerWheelEnable = true
     /// `timerMaxDelaySec`: the longest delay a timer message may ask for (RocketMQ's default, 3 days).
     public var timerMaxDelaySeconds: Int64 = 259_200
