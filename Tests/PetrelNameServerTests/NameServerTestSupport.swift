@@ -53,7 +53,7 @@ struct NameServerFixture {
         _ code: RequestCode, _ fields: [String: String] = [:], body: ByteBuffer? = nil, via client: RemotingClient? = nil
     ) async throws -> RemotingCommand {
         let request = RemotingCommand.request(code: code, extFields: fields, body: body)
-        return try await (client ?? self.client).invoke(address: address, request: request, timeout: .seconds(3))
+        return try await (client ?? self.client).invoke(address: address, request: request, timeout: .seconds(20))
     }
 
     /// Registers a broker the way a Petrel or Java broker does (REGISTER_BROKER with a JSON body and

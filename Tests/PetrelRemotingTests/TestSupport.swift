@@ -43,7 +43,7 @@ final class TestHandler: RemotingRequestHandler {
         case TestCode.callBack:
             do {
                 let question = RemotingCommand.request(code: .checkTransactionState, extFields: ["question": "state?"])
-                let answer = try await connection.invoke(question, timeout: .seconds(2))
+                let answer = try await connection.invoke(question, timeout: .seconds(20))
                 return request.response(remark: answer.remark)
             } catch {
                 return request.response(code: .systemError, remark: "\(error)")
@@ -180,7 +180,7 @@ struct RawPeer {
     }
 
     /// True once the server has closed the socket, waiting at most `timeout`.
-    func isClosed(within timeout: Duration = .seconds(3)) async -> Bool {
+    func isClosed(within timeout: Duration = .seconds(20)) async -> Bool {
         await eventually(within: timeout) { !channel.isActive }
     }
 }
