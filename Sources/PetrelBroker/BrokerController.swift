@@ -113,6 +113,7 @@ public final class BrokerController: Service, Sendable {
             try? store.close()
             throw error
         }
+        store.addRetentionFloor { timer.retentionFloor() }
         store.setMessageArrivalListener { key, maximum in
             longPolling.messagesArrived(in: key, maximumOffset: maximum.rawValue)
             if key.topic == SystemNames.timerTopic { timer.wake() }

@@ -88,6 +88,22 @@ public final class TimerService: Service, Sendable {
     /// The watermark the checkpoint holds.
     public var persistedWatermark: Int64 { state.withLock { $0.persistedWatermark } }
 
+    /// The commit-log offset of the oldest timer not yet delivered, or nil when none is pending:
+    /// the store's retention keeps that message's segment and every later one (timers may wait
+    /// longer than `fileReservedTime`). Entries below the watermark are done, so the entry at the
+    /// watermark is the oldest that may still be pending.
+    public func retentionFloor() -> Int64? {
+        let (watermark, pending) = state.withLock { ($0.watermark, $0.heap.count) }
+        guard pending > 0, watermark < log.endIndex else { return nil }
+        do {
+            return try log.entry(at: watermark)?.commitLogOffset
+        } catch {
+            // Unknown: keep everything rather than risk deleting a pending timer's message.
+            logger.error("timer log entry \(watermark) unreadable; retention keeps every segment: \(error)")
+            return 0
+        }
+    }
+
     /// Asks the loop to look for new timer messages now (the store's arrival listener calls it).
     public func wake() {
         let sleeper = wakeState.withLock { wake -> Task<Void, Never>? in
