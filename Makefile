@@ -1,7 +1,8 @@
 # Petrel: build, test, benchmark and try the project.
 #
 #   make run     install missing system packages, build, start broker + name server on 127.0.0.1 (data in ./data)
-#   make test    run every test (Swift Testing)
+#   make test    run every test (Swift Testing), after building the C plugins
+#   make plugins build plugins/*.c and the broken fixtures into build/plugins/*.so
 #   make build   release petrel-bench and a debug build of everything
 #   make bench   the store benchmark at full size, async and sync flush
 #   make clean   remove build outputs and benchmark data
@@ -31,16 +32,38 @@ INTEROP_VENV     ?= .venv-interop
 INTEROP_PACKAGES ?= rocketmq==0.4.4 pytest==9.0.3
 INTEROP_FLAGS    ?=
 
+# C plugins (plugins/*.c, plugins/fixtures/*.c): plain shared objects, no Swift runtime.
+CC              ?= cc
+PLUGIN_CFLAGS   ?= -std=c99 -Wall -Wextra -Werror -shared -fPIC
+PLUGIN_DIR      ?= build/plugins
+PLUGIN_SOURCES   = $(wildcard plugins/*.c) $(wildcard plugins/fixtures/*.c)
+PLUGIN_OBJECTS   = $(addprefix $(PLUGIN_DIR)/,$(notdir $(PLUGIN_SOURCES:.c=.so)))
+
 # System packages the build needs (libzstd-dev: zstd for the store-compression plugin).
 SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop bench run deps clean
+.PHONY: all build build-release build-debug test swift-test interop bench run deps clean plugins
 
 all: build
 
-build: build-release build-debug
+build: build-release build-debug plugins
+
+# Every plugin and broken test fixture as build/plugins/<name>.so.
+plugins: $(PLUGIN_OBJECTS)
+
+$(PLUGIN_DIR)/compress-zstd.so: plugins/compress-zstd.c include/petrel_plugin.h | deps
+	@mkdir -p $(PLUGIN_DIR)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $< -lzstd
+
+$(PLUGIN_DIR)/%.so: plugins/%.c include/petrel_plugin.h
+	@mkdir -p $(PLUGIN_DIR)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
+
+$(PLUGIN_DIR)/%.so: plugins/fixtures/%.c include/petrel_plugin.h
+	@mkdir -p $(PLUGIN_DIR)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
 
 build-release:
 	$(SWIFT) build $(SWIFT_FLAGS) -c release --product petrel-bench
@@ -52,8 +75,9 @@ build-debug:
 # Then the interop suite: the official RocketMQ C++ client (PyPI rocketmq==0.4.4) against the real binaries.
 test: swift-test interop
 
-swift-test:
-	$(SWIFT) test $(SWIFT_FLAGS) --disable-xctest
+# The plugin tests load build/plugins/*.so; PETREL_PLUGIN_DIR tells them where (absolute).
+swift-test: plugins
+	PETREL_PLUGIN_DIR=$(CURDIR)/$(PLUGIN_DIR) $(SWIFT) test $(SWIFT_FLAGS) --disable-xctest
 
 # The interop virtualenv: pytest and the official client, installed once.
 $(INTEROP_VENV)/.installed:
@@ -92,4 +116,4 @@ run: deps
 		--namesrvListenPort $(RUN_NAMESRV_PORT) --mappedFileSizeCommitLog $(RUN_SEGMENT_SIZE)
 
 clean:
-	rm -rf $(SCRATCH) $(INTEROP_VENV)
+	rm -rf $(SCRATCH) $(INTEROP_VENV) $(PLUGIN_DIR)

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PetrelStore", targets: ["PetrelStore"]),
         .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
         .library(name: "PetrelClient", targets: ["PetrelClient"]),
+        .library(name: "PetrelPluginHost", targets: ["PetrelPluginHost"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
         .executable(name: "petrel-broker", targets: ["petrel-broker"]),
@@ -47,6 +48,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The C headers of include/ (the plugin ABI) as one Clang module.
+        .target(name: "CPetrel", path: "Sources/CPetrel"),
+        .target(
+            name: "PetrelPluginHost",
+            dependencies: [
+                "PetrelCore",
+                "CPetrel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "PetrelNameServer",
             dependencies: [
@@ -73,6 +84,7 @@ let package = Package(
             dependencies: [
                 "PetrelCore",
                 "PetrelRemoting",
+                "PetrelPluginHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -186,8 +198,16 @@ let package = Package(
                 "PetrelCore",
                 "PetrelRemoting",
                 "PetrelClient",
+                "PetrelPluginHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PetrelPluginHostTests",
+            dependencies: [
+                "PetrelPluginHost",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "LayoutTests"),
