@@ -32,6 +32,9 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         case malformedResponse
         /// Another remoting failure (encoding, protocol).
         case remotingFailed
+        /// A loaded plugin (selector, allocator) failed or answered something impossible; the
+        /// message names the plugin and what it did.
+        case pluginFailed
     }
 
     /// What went wrong, stably.

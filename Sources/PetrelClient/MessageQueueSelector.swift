@@ -33,6 +33,20 @@ public enum SelectorArgument: Sendable, Hashable, ExpressibleByIntegerLiteral, E
 public protocol MessageQueueSelector: Sendable {
     /// The queue for `message`, one of `queues` (never empty); nil to fail the send.
     func select(from queues: [MessageQueue], message: ProducerMessage, argument: SelectorArgument) -> MessageQueue?
+
+    /// The queue for `message`, or an error saying why there is none. The default calls `select`;
+    /// plugin selectors override it so their refusal reaches the caller with the plugin's reason.
+    func checkedSelect(from queues: [MessageQueue], message: ProducerMessage, argument: SelectorArgument) throws(ClientError) -> MessageQueue
+}
+
+extension MessageQueueSelector {
+    /// `select`'s answer; nil becomes `.noQueueAvailable`.
+    public func checkedSelect(from queues: [MessageQueue], message: ProducerMessage, argument: SelectorArgument) throws(ClientError) -> MessageQueue {
+        guard let queue = select(from: queues, message: message, argument: argument) else {
+            throw ClientError(.noQueueAvailable, "the selector chose no queue of topic \(message.topic)")
+        }
+        return queue
+    }
 }
 
 /// The queue at `hash(argument) mod count` (Java `SelectMessageQueueByHash`): a fixed argument

@@ -173,13 +173,13 @@ extension Producer {
         }
     }
 
-    /// The queue `selector` picks among `prepared.topic`'s publish queues.
-    func select(_ prepared: PreparedMessage, selector: any MessageQueueSelector, argument: SelectorArgument) async throws(ClientError) -> MessageQueue {
+    /// The queue `selector` picks for `message` (as the application wrote it: tags, keys and the
+    /// uncompressed body) among `prepared.topic`'s publish queues.
+    func select(
+        _ prepared: PreparedMessage, message: ProducerMessage, selector: any MessageQueueSelector, argument: SelectorArgument
+    ) async throws(ClientError) -> MessageQueue {
         let queues = try await publishRoute(prepared.topic).publishQueues
-        let message = ProducerMessage(topic: prepared.topic, body: prepared.body)
-        guard let queue = selector.select(from: queues, message: message, argument: argument) else {
-            throw ClientError(.noQueueAvailable, "the selector chose no queue of topic \(prepared.topic)")
-        }
+        let queue = try selector.checkedSelect(from: queues, message: message, argument: argument)
         guard queues.contains(queue) else {
             throw ClientError(.invalidArgument, "the selector chose \(queue), which is not a writable queue of topic \(prepared.topic)")
         }

@@ -117,7 +117,7 @@ public final class Producer: Sendable {
         _ message: ProducerMessage, selector: any MessageQueueSelector, argument: SelectorArgument, timeout: Duration? = nil
     ) async throws(ClientError) -> SendResult {
         let prepared = try prepare(message)
-        let queue = try await select(prepared, selector: selector, argument: argument)
+        let queue = try await select(prepared, message: message, selector: selector, argument: argument)
         return try await deliverOnce(prepared, to: queue, timeout: timeout ?? configuration.sendMessageTimeout)
     }
 
@@ -162,7 +162,7 @@ public final class Producer: Sendable {
     /// Sends `message` oneway to the queue `selector` picks for `argument`.
     public func sendOneway(_ message: ProducerMessage, selector: any MessageQueueSelector, argument: SelectorArgument) async throws(ClientError) {
         let prepared = try prepare(message)
-        let queue = try await select(prepared, selector: selector, argument: argument)
+        let queue = try await select(prepared, message: message, selector: selector, argument: argument)
         try await sendRequest(prepared, to: queue, oneway: true, timeout: configuration.sendMessageTimeout)
     }
 

@@ -46,7 +46,7 @@ final class PluginLibrary: @unchecked Sendable {
                 if name == nil { continue }
                 throw PluginError(
                     .noSuchPlugin, plugin: descriptorName,
-                    "is a \(ABIReader.kindName(descriptor.kind)) plugin, not a \(ABIReader.kindName(Int32(kind.rawValue))) plugin")
+                    "is a \(ABIReader.kindName(descriptor.kind)) plugin, not the \(ABIReader.kindName(Int32(kind.rawValue))) asked for")
             }
             try ABIReader.checkFunctions(descriptor, name: descriptorName)
             return descriptor

@@ -73,7 +73,7 @@ extension PullConsumer {
                     timeout: configuration.requestTimeout)
                 guard response.responseCode == .success else { continue }
                 let clientIds = try ConsumerRequests.consumerIds(response)
-                let mine = Set(configuration.allocationStrategy.allocate(
+                let mine = Set(try configuration.allocationStrategy.checkedAllocate(
                     group: configuration.group, currentClientId: clientId, allClientIds: clientIds, allQueues: route.subscribeQueues))
                 await apply(mine, topic: topic)
             } catch {

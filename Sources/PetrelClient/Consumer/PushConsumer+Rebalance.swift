@@ -11,6 +11,9 @@ extension PushConsumer {
                 let assignment = try await assignment(of: topic)
                 let actions = state.withLockedValue { $0.machine.assign(assignment, topic: topic) }
                 await perform(actions)
+            } catch let error as ClientError where error.code == .pluginFailed {
+                incomplete = true
+                logger.error("rebalance of \(topic) refused the allocation plugin's answer", metadata: ["group": "\(configuration.group)", "error": "\(error)"])
             } catch {
                 // Typically the retry topic, which the broker creates at the first heartbeat and
                 // the name server learns of a moment later.
@@ -46,7 +49,7 @@ extension PushConsumer {
             throw ClientError.response(response, doing: "GET_CONSUMER_LIST_BY_GROUP", address: nil)
         }
         let clientIds = try ConsumerRequests.consumerIds(response)
-        let mine = configuration.allocationStrategy.allocate(
+        let mine = try configuration.allocationStrategy.checkedAllocate(
             group: configuration.group, currentClientId: client.clientId, allClientIds: clientIds, allQueues: queues)
         return Set(mine)
     }

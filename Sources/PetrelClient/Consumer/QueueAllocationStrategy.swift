@@ -18,6 +18,18 @@ public protocol QueueAllocationStrategy: Sendable {
     ///   - allQueues: every readable queue of one subscribed topic, sorted.
     /// - Returns: this client's queues; empty when `currentClientId` is not among `allClientIds`.
     func allocate(group: String, currentClientId: String, allClientIds: [String], allQueues: [MessageQueue]) -> [MessageQueue]
+
+    /// `allocate`, or an error saying why this client's share cannot be computed. The default never
+    /// fails; plugin strategies override it so a misbehaving plugin stops the rebalance with its
+    /// reason instead of silently consuming nothing.
+    func checkedAllocate(group: String, currentClientId: String, allClientIds: [String], allQueues: [MessageQueue]) throws(ClientError) -> [MessageQueue]
+}
+
+extension QueueAllocationStrategy {
+    /// `allocate`'s answer.
+    public func checkedAllocate(group: String, currentClientId: String, allClientIds: [String], allQueues: [MessageQueue]) throws(ClientError) -> [MessageQueue] {
+        allocate(group: group, currentClientId: currentClientId, allClientIds: allClientIds, allQueues: allQueues)
+    }
 }
 
 /// Contiguous blocks of nearly equal size: with 8 queues and 3 clients, the first two clients get
