@@ -63,6 +63,8 @@ public final class CompressorPlugin: Sendable {
     /// `bytes` compressed into a buffer of the plugin's bound; a written size past the buffer is refused.
     public func compress(_ bytes: [UInt8], level: Int32 = 0, dictionary: [UInt8]? = nil) throws(PluginError) -> [UInt8] {
         let capacity = table.compress_bound!(plugin.instance, bytes.count)
+        // Real codecs' bounds are the input plus a small overhead; a wildly larger answer is a bug
+        // that would otherwise make the host allocate whatever the plugin says.
         guard capacity > 0, capacity <= 2 * bytes.count + 65_536 else {
             throw PluginError(.invalidResult, plugin: name, "compress_bound(\(bytes.count)) answered \(capacity)")
         }

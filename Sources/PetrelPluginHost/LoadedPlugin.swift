@@ -1,4 +1,5 @@
 import CPetrel
+import Glibc
 import Logging
 
 /// One initialised plugin instance: its library (kept open), descriptor, instance pointer and the
@@ -43,11 +44,12 @@ final class LoadedPlugin: @unchecked Sendable {
         self.logTarget = target
     }
 
+    // Stored properties are released after this body, so `library` (and with it dlclose) goes
+    // last: the plugin's code stays mapped until destroy has returned.
     deinit {
         descriptor.destroy!(instance)
         hostTable.deallocate()
         logTarget.release()
-        _ = library
     }
 
     /// The plugin's error text, `(code N) message`, safe against a missing terminator.
@@ -97,4 +99,20 @@ private let pluginLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePo
     default: logLevel = .error
     }
     target.logger.log(level: logLevel, "\(text)", metadata: ["plugin": "\(target.plugin)"])
+}
+
+/// NUL-terminated copies of strings for the length of one plugin call, freed by the host that made
+/// them (the ABI never lets one side free the other's memory).
+final class CStringArray {
+    /// The copies, in order.
+    let pointers: [UnsafePointer<CChar>?]
+
+    /// Copies `strings`.
+    init(_ strings: [String]) {
+        pointers = strings.map { UnsafePointer(strdup($0)) }
+    }
+
+    deinit {
+        for pointer in pointers { free(UnsafeMutablePointer(mutating: pointer)) }
+    }
 }

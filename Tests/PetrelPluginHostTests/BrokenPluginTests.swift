@@ -108,4 +108,18 @@ import Testing
         #expect(wrongName?.code == .noSuchPlugin)
         #expect(wrongName?.message.contains("broken-selector-range, broken-allocator-range") == true)
     }
+
+    /// Tables only grow at the end: a plugin built for a later minor (larger descriptor and table,
+    /// higher minor) loads and works; a table smaller than ABI 1.0's is refused.
+    @Test func laterMinorsLoadAndShortTablesAreRefused() throws {
+        let host = try host()
+        let library = try PluginBuild.path("future-minor")
+        let future = try host.selector(.path(library, plugin: "future-minor"))
+        #expect(try future.selectQueue(
+            topic: "T", tags: nil, keys: [], body: [], argument: PluginSelectorArgument(.integer(0), javaHashCode: 0), queueCount: 5) == 4)
+        let short = refusal { _ = try host.selector(.path(library, plugin: "broken-short-table")) }
+        #expect(short?.code == .incompatibleVersion)
+        #expect(short?.plugin == "broken-short-table")
+        #expect(short?.message.contains("function table is 4 bytes") == true)
+    }
 }
