@@ -207,6 +207,7 @@ let package = Package(
             name: "PetrelPluginHostTests",
             dependencies: [
                 "PetrelPluginHost",
+                "CPetrel",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

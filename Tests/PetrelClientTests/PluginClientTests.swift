@@ -30,7 +30,7 @@ enum ClientPluginBuild {
         let directory = try ClientPluginBuild.directory.get()
         let byName = try PluginQueueSelector(named: "selector-hash", directory: directory)
         let byPath = try PluginQueueSelector(path: directory + "/selector-hash.so")
-        let broker = try await BrokerProcess()
+        let broker = try await BrokerProcess.startRetryingPortClash()
         defer { broker.stop() }
         let raw = RawBrokerAccess()
         try await ProducerFixture.createTopic("PluginOrders", on: broker, queues: 4, raw: raw)
@@ -61,7 +61,7 @@ enum ClientPluginBuild {
     @Test func aMisbehavingSelectorFailsTheSendWithItsReason() async throws {
         let directory = try ClientPluginBuild.directory.get()
         let broken = try PluginQueueSelector(.path(directory + "/broken-results.so", plugin: "broken-selector-range"))
-        let broker = try await BrokerProcess()
+        let broker = try await BrokerProcess.startRetryingPortClash()
         defer { broker.stop() }
         let raw = RawBrokerAccess()
         try await ProducerFixture.createTopic("PluginBroken", on: broker, queues: 2, raw: raw)
@@ -135,5 +135,20 @@ enum ClientPluginBuild {
         let shares = consumers.map { $0.assignedQueues.filter { $0.topic == "PluginRebalance" } }
         let union = shares.reduce(into: Set<MessageQueue>()) { $0.formUnion($1) }
         return union.count == queues && shares.map(\.count).reduce(0, +) == queues
+    }
+}
+
+extension BrokerProcess {
+    /// A broker on free ports, started again (up to three times) when another test took its port
+    /// between `freePort()` and the broker's bind.
+    static func startRetryingPortClash() async throws -> BrokerProcess {
+        var attempt = 1
+        while true {
+            do {
+                return try await BrokerProcess()
+            } catch where attempt < 3 && "\(error)".contains("Address already in use") {
+                attempt += 1
+            }
+        }
     }
 }
