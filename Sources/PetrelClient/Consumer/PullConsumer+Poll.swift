@@ -76,6 +76,8 @@ extension PullConsumer {
                 let mine = Set(try configuration.allocationStrategy.checkedAllocate(
                     group: configuration.group, currentClientId: clientId, allClientIds: clientIds, allQueues: route.subscribeQueues))
                 await apply(mine, topic: topic)
+            } catch let error as ClientError where error.code == .pluginFailed {
+                logger.error("rebalance of \(topic) refused the allocation plugin's answer", metadata: ["error": "\(error)"])
             } catch {
                 logger.debug("rebalance of \(topic) skipped", metadata: ["error": "\(error)"])
             }
