@@ -27,10 +27,10 @@ awk '
   }
   function ratio(a, b) { return (a == "NA" || b == "NA" || b + 0 == 0) ? "NA" : sprintf("%.2f", a / b) }
   END {
-    split("W1 W2 W3 W3-ordered W4-pipelined W4 W1-redis-benchmark", wls, " ")
+    split("W1 W1-batch W1-redis-benchmark W2 W3 W3-ordered W4-pipelined W4", wls, " ")
     split("petrel jetstream redis", systems, " ")
     printf "%-20s %-10s %10s %8s %9s %9s %14s\n", "workload", "system", "msgs/s", "MB/s", "p50_us", "p99_us", "srv_cpu_us/msg"
-    for (w = 1; w <= 7; w++) for (s = 1; s <= 3; s++) {
+    for (w = 1; w <= 8; w++) for (s = 1; s <= 3; s++) {
       wl = wls[w]; sys = systems[s]
       if ((wl, sys) in seen)
         printf "%-20s %-10s %10s %8s %9s %9s %14s\n", wl, sys, cell(rate[wl, sys]), cell(mbps[wl, sys]),
