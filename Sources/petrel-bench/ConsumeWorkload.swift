@@ -24,7 +24,7 @@ struct ConsumePlan: Sendable {
     /// Cuts `wanted` messages from the start of `ranges` (each queue's `[min, max)` offsets) into
     /// chunks of at most `chunkSize`, taking chunks from the queues in turn.
     init(ranges: [(queue: MessageQueue, range: Range<Int64>)], wanted: Int, chunkSize: Int) {
-        var perQueue: [[(offset: Int64, count: Int)]] = ranges.map { entry in
+        let perQueue: [[(offset: Int64, count: Int)]] = ranges.map { entry in
             stride(from: entry.range.lowerBound, to: entry.range.upperBound, by: chunkSize).map {
                 (offset: $0, count: Int(min(Int64(chunkSize), entry.range.upperBound - $0)))
             }
@@ -41,7 +41,6 @@ struct ConsumePlan: Sendable {
             }
             round += 1
         }
-        perQueue.removeAll()
         self.chunks = chunks
         messageCount = taken
     }
