@@ -61,7 +61,7 @@ stop_broker() {
     wait "$BROKER_PID" 2>/dev/null
   fi
   BROKER_PID=""
-  if [ -n "$BROKER_DIR" ]; then rm -rf "$BROKER_DIR"; BROKER_DIR=""; fi
+  if [ -n "$BROKER_DIR" ]; then rm -rf "$BROKER_DIR" "$BROKER_DIR.log"; BROKER_DIR=""; fi
 }
 trap 'stop_broker' EXIT
 trap 'stop_broker; exit 130' INT TERM
