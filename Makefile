@@ -4,6 +4,7 @@
 #   make test    run every test (Swift Testing)
 #   make build   release petrel-bench and a debug build of everything
 #   make bench   the store benchmark at full size, async and sync flush
+#   make compare Petrel vs NATS JetStream and Redis Streams, W1-W4 in one run (MESSAGES=200000 shortens)
 #   make clean   remove build outputs and benchmark data
 #
 # Override any variable on the command line, e.g. `make test SCRATCH=.build-ci`.
@@ -36,7 +37,7 @@ SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop bench run deps clean
+.PHONY: all build build-release build-debug test swift-test interop bench compare run deps clean
 
 all: build
 
@@ -65,11 +66,17 @@ interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-bench
 	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
 
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush sync --writers 64
+
+# Petrel, NATS JetStream and Redis Streams on 127.0.0.1, the same workloads in one run (bench/compare.sh;
+# installs the peers with apt-get when missing). Not part of `make test`.
+compare:
+	SCRATCH=$(SCRATCH) bash bench/compare.sh
 
 # Installs what is missing; apt-get update runs only when something has to be installed.
 deps:

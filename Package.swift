@@ -86,6 +86,7 @@ let package = Package(
                 "PetrelCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "PetrelStore",
+                "PetrelClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
