@@ -33,8 +33,9 @@ final class BrokerProcess: @unchecked Sendable {
     private let output = OutputBuffer()
 
     /// Starts a broker; with `nameServer` nil it runs its own embedded name server on a free port.
-    /// Returns once the broker printed its "listening" line.
-    init(brokerName: String = "broker-a", nameServer: String? = nil) async throws {
+    /// `extraArguments` are further `--key value` settings. Returns once the broker printed its
+    /// "listening" line.
+    init(brokerName: String = "broker-a", nameServer: String? = nil, extraArguments: [String] = []) async throws {
         let listenPort = try Self.freePort()
         self.brokerName = brokerName
         address = "127.0.0.1:\(listenPort)"
@@ -52,6 +53,7 @@ final class BrokerProcess: @unchecked Sendable {
             self.nameServer = "127.0.0.1:\(nameServerPort)"
             arguments += ["--namesrvListenPort", String(nameServerPort)]
         }
+        arguments += extraArguments
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable())
         process.arguments = arguments

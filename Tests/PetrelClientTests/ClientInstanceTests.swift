@@ -60,6 +60,38 @@ import Testing
         await raw.close()
     }
 
+    /// A request the broker sends (NOTIFY_CONSUMER_IDS_CHANGED when a second client joins the
+    /// group) reaches the handler registered for its code; handlers answering `.notMine` pass it on.
+    @Test func brokerRequestsReachInboundHandlers() async throws {
+        let broker = try await BrokerProcess()
+        defer { broker.stop() }
+        let first = try await Self.instance(broker)
+        let second = try await Self.instance(broker)
+        let consumerData: ConsumerDataProvider = {
+            ConsumerData(groupName: "CG_notify", subscriptionDataSet: [SubscriptionData(topic: "TBW102", subString: "*")])
+        }
+        let declined = Locked(0)
+        let notified = Locked<[String]>([])
+        first.registerInboundHandler(code: .notifyConsumerIdsChanged) { _, _ in
+            declined.update { $0 += 1 }
+            return .notMine
+        }
+        first.registerInboundHandler(code: .notifyConsumerIdsChanged) { request, _ in
+            notified.update { $0.append(request.extFields["consumerGroup"] ?? "") }
+            return .handled
+        }
+        for instance in [first, second] {
+            _ = try await instance.topicRoute("TBW102")
+            try instance.registerConsumer(group: "CG_notify", provider: consumerData)
+        }
+        #expect(await first.sendHeartbeatToAllBrokers() == 1)
+        #expect(await second.sendHeartbeatToAllBrokers() == 1)
+        #expect(await poll(seconds: 15) { notified.value.contains("CG_notify") })
+        #expect(declined.value >= 1)
+        await second.shutdown()
+        await first.shutdown()
+    }
+
     /// Start/shutdown are counted: the instance runs until the last user shuts down, and cannot be
     /// started again after that.
     @Test func lifecycleIsCounted() async throws {

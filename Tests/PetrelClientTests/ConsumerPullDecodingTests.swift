@@ -57,7 +57,7 @@ import Testing
             let result = try PullResponseDecoder.decode(try Self.response(code), queue: Self.queue, subscription: nil)
             #expect(result.status == status && result.nextBeginOffset == 7 && result.messages.isEmpty)
         }
-        #expect(throws: PullDecodingFailure.self) {
+        #expect(throws: ClientError.self) {
             try PullResponseDecoder.decode(try Self.response(.systemError), queue: Self.queue, subscription: nil)
         }
     }

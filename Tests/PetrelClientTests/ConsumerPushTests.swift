@@ -3,6 +3,7 @@ import NIOCore
 import PetrelClient
 import PetrelCore
 import PetrelRemoting
+import Synchronization
 import Testing
 
 /// `PushConsumer` against a real `petrel-broker`: clustering, tags, broadcasting, retries, offsets.
@@ -148,5 +149,128 @@ extension ConsumerPushTests {
         #expect(throws: ClientError.self) {
             _ = try PushConsumer(configuration: configuration, listener: .concurrently { _, _ in .success })
         }
+    }
+}
+
+/// Offsets reach the broker while the consumer runs.
+extension ConsumerPushTests {
+    /// With a short commit interval the broker's committed offsets reach the end of every queue
+    /// while the consumer is still running (not only at shutdown).
+    @Test func offsetsAreCommittedPeriodically() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushCommit")
+        for index in 0..<12 { try await broker.send(topic: "PushCommit", queueId: Int32(index % 4), body: "c\(index)") }
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(Self.configuration(broker, group: "G-commit", topic: "PushCommit"), recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.count == 12 })
+        let committed = await poll(seconds: 30) {
+            var all = true
+            for queueId in 0..<4 {
+                let request = RemotingCommand.request(
+                    code: .queryConsumerOffset, extFields: ["consumerGroup": "G-commit", "topic": "PushCommit", "queueId": String(queueId)])
+                let response = try? await broker.raw.invoke(address: broker.broker.address, request: request, timeout: .seconds(5))
+                all = all && response?.extFields["offset"] == "3"
+            }
+            return all
+        }
+        #expect(committed)
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
+
+/// The producer and the push consumer end to end.
+extension ConsumerPushTests {
+    /// Messages sent by `Producer` arrive with their tag, keys and user properties, and a body
+    /// above the compression threshold arrives inflated.
+    @Test func producerToConsumerRoundTrip() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushProduced")
+        let producer = Producer(configuration: ProducerConfiguration(group: "PG-consumer-test", client: broker.clientConfiguration()))
+        try await producer.start()
+        let large = String(repeating: "compressible text ", count: 1000)
+        _ = try await producer.send(ProducerMessage(topic: "PushProduced", body: large, tags: "big", keys: ["k-big"], userProperties: ["color": "blue"]))
+        _ = try await producer.send(ProducerMessage(topic: "PushProduced", body: "small", tags: "small", keys: ["k1", "k2"]))
+        await producer.shutdown()
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(Self.configuration(broker, group: "G-produced", topic: "PushProduced"), recorder: recorder)
+        #expect(await poll(seconds: 30) { recorder.distinctBodies == [large, "small"] })
+        let big = try #require(recorder.messages.first { $0.tags == "big" })
+        #expect(big.keys == ["k-big"] && big.properties["color"] == "blue")
+        #expect(!big.stored.sysFlag.contains(.compressed))
+        let small = try #require(recorder.messages.first { $0.tags == "small" })
+        #expect(small.keys == ["k1", "k2"] && small.messageId == small.properties[PropertyKey.uniqueKey])
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
+
+/// Delivery bounds.
+extension ConsumerPushTests {
+    /// Batches hold at most `consumeMessageBatchMaxSize` messages and at most `consumeThreadCount`
+    /// listener calls run at once.
+    @Test func batchSizeAndConcurrencyAreBounded() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushBounds")
+        for index in 0..<60 { try await broker.send(topic: "PushBounds", queueId: Int32(index % 4), body: "n\(index)") }
+        var configuration = Self.configuration(broker, group: "G-bounds", topic: "PushBounds")
+        configuration.consumeThreadCount = 2
+        configuration.consumeMessageBatchMaxSize = 5
+        let recorder = ReceivedRecorder()
+        let running = Atomic<Int>(0)
+        let mostRunning = Atomic<Int>(0)
+        let largestBatch = Atomic<Int>(0)
+        let consumer = try PushConsumer(configuration: configuration, listener: .concurrently { messages, _ in
+            let now = running.add(1, ordering: .relaxed).newValue
+            mostRunning.max(now, ordering: .relaxed)
+            largestBatch.max(messages.count, ordering: .relaxed)
+            await Task.yield()
+            recorder.record(messages)
+            running.subtract(1, ordering: .relaxed)
+            return .success
+        })
+        try await consumer.start()
+        #expect(await poll(seconds: 30) { recorder.distinctBodies.count == 60 })
+        #expect(mostRunning.load(ordering: .relaxed) <= 2)
+        #expect(largestBatch.load(ordering: .relaxed) <= 5)
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}
+
+/// The consumer as a service.
+extension ConsumerPushTests {
+    /// `run()` consumes until its task is cancelled, then shuts down: queues dropped, the broker no
+    /// longer lists the consumer, the offset is committed.
+    @Test func runAsServiceStopsCleanlyOnCancellation() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("PushService", queues: 1)
+        let recorder = ReceivedRecorder()
+        var configuration = Self.configuration(broker, group: "G-service", topic: "PushService")
+        // No periodic commit: the offset reaches the broker through the next pull or the shutdown.
+        configuration.offsetPersistInterval = .seconds(600)
+        let consumer = try PushConsumer(
+            configuration: configuration,
+            listener: .concurrently { messages, _ in
+                recorder.record(messages)
+                return .success
+            })
+        let running = Task { try await consumer.run() }
+        try await broker.send(topic: "PushService", queueId: 0, body: "served")
+        #expect(await poll(seconds: 30) { recorder.bodies == ["served"] })
+        #expect(try await broker.consumerIds(group: "G-service").count == 1)
+        running.cancel()
+        try await running.value
+        #expect(consumer.assignedQueues.isEmpty)
+        #expect(try await broker.consumerIds(group: "G-service").isEmpty)
+        let request = RemotingCommand.request(
+            code: .queryConsumerOffset, extFields: ["consumerGroup": "G-service", "topic": "PushService", "queueId": "0"])
+        let response = try await broker.raw.invoke(address: broker.broker.address, request: request, timeout: .seconds(5))
+        #expect(response.extFields["offset"] == "1")
+        await broker.raw.shutdown()
     }
 }

@@ -101,3 +101,32 @@ import Testing
         await broker.raw.shutdown()
     }
 }
+
+/// Orderly failures are retried locally, in place, and dead-lettered after the maximum.
+extension ConsumerOrderlyTests {
+    /// A message that keeps failing is delivered again with reconsume times 1 and 2 (the queue
+    /// waits meanwhile), then goes to the dead-letter topic, and the queue continues in order.
+    @Test func failingMessageIsRetriedInPlaceThenDeadLettered() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("OrderlyFail", queues: 1)
+        let recorder = ReceivedRecorder()
+        var configuration = ConsumerPushTests.configuration(broker, group: "G-orderly-fail", topic: "OrderlyFail")
+        configuration.maxReconsumeTimes = 2
+        configuration.suspendCurrentQueueTime = .milliseconds(100)
+        let consumer = try PushConsumer(configuration: configuration, listener: .orderly { messages, _ in
+            recorder.record(messages)
+            return messages.contains { String(buffer: $0.body) == "bad" } ? .reconsumeLater : .success
+        })
+        try await consumer.start()
+        for body in ["a", "bad", "b", "c"] { try await broker.send(topic: "OrderlyFail", queueId: 0, body: body) }
+        #expect(await poll(seconds: 30) { recorder.bodies.contains("c") })
+        #expect(recorder.bodies == ["a", "bad", "bad", "bad", "b", "c"])
+        #expect(recorder.messages.filter { String(buffer: $0.body) == "bad" }.map(\.reconsumeTimes) == [0, 1, 2])
+        #expect(await poll(seconds: 30) {
+            ((try? await broker.messages(topic: "%DLQ%G-orderly-fail", queueId: 0)) ?? []).map { String(buffer: $0.message.body) } == ["bad"]
+        })
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
+}

@@ -48,6 +48,8 @@ public final class PullConsumer: Sendable {
         var backgroundTasks: [Task<Void, Never>] = []
         /// Requests a rebalance.
         var rebalanceTrigger: AsyncStream<Void>.Continuation?
+        /// Whether `start` succeeded and `shutdown` has not run.
+        var isStarted = false
     }
 
     /// The settings.
@@ -85,10 +87,17 @@ public final class PullConsumer: Sendable {
     public var clientId: String { client.clientId }
 
     /// Starts the client instance; with subscriptions also registers the group (CONSUME_ACTIVELY),
-    /// heartbeats, assigns queues and starts the rebalance and commit loops.
+    /// heartbeats, assigns queues and starts the rebalance and commit loops. Throws `.invalidArgument`
+    /// when already started.
     public func start() async throws(ClientError) {
+        guard state.withLockedValue({ !$0.isStarted }) else {
+            throw ClientError(.invalidArgument, "pull consumer \(configuration.group) is already started")
+        }
         try await client.start()
-        guard !subscriptions.isEmpty else { return }
+        guard !subscriptions.isEmpty else {
+            state.withLockedValue { $0.isStarted = true }
+            return
+        }
         let group = configuration.group
         do {
             try client.registerConsumer(group: group) { [weak self] in self?.consumerData ?? ConsumerData(groupName: group) }
@@ -105,6 +114,7 @@ public final class PullConsumer: Sendable {
         }
         notifyRegistration.withLockedValue { $0 = registration }
         _ = await client.sendHeartbeatToAllBrokers()
+        state.withLockedValue { $0.isStarted = true }
         await rebalance()
         startBackgroundLoops()
     }
@@ -116,13 +126,18 @@ public final class PullConsumer: Sendable {
             consumeFromWhere: configuration.consumeFromWhere, subscriptionDataSet: subscriptions.keys.sorted().compactMap { subscriptions[$0] })
     }
 
-    /// Commits offsets, unregisters, stops the loops and releases the client instance.
+    /// Commits offsets, unregisters, stops the loops and releases the client instance; does nothing
+    /// unless started, and only once.
     public func shutdown() async {
-        let tasks = state.withLockedValue { state in
+        let stopping: [Task<Void, Never>]? = state.withLockedValue { state in
+            // Only a started consumer stops, once: the client instance counts its users.
+            guard state.isStarted else { return nil }
+            state.isStarted = false
             state.rebalanceTrigger?.finish()
             defer { state.backgroundTasks.removeAll() }
             return state.backgroundTasks
         }
+        guard let tasks = stopping else { return }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
         if !subscriptions.isEmpty {
@@ -157,12 +172,7 @@ public final class PullConsumer: Sendable {
             commitOffset: nil, suspend: suspend)
         let response = try await client.invoke(
             brokerName: queue.brokerName, request: request, timeout: (suspend ?? .zero) + configuration.requestTimeout + .seconds(2))
-        do {
-            return try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
-        } catch {
-            if error.responseCode != nil { throw ClientError.response(response, doing: "PULL_MESSAGE from \(queue)", address: nil) }
-            throw ClientError(.malformedResponse, error.description)
-        }
+        return try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
     }
 
     /// The next offset the broker will write in `queue` (GET_MAX_OFFSET).

@@ -37,14 +37,6 @@ public struct PullResult: Sendable {
     }
 }
 
-/// Why a pull response could not be turned into a `PullResult`.
-struct PullDecodingFailure: Error, Sendable, CustomStringConvertible {
-    /// The response code, when the broker answered with an error code.
-    var responseCode: ResponseCode?
-    /// What went wrong.
-    var description: String
-}
-
 /// Turns PULL_MESSAGE responses into `PullResult`s, the way Java's `PullAPIWrapper.processPullResult` does:
 /// decode the body, re-check tags on the client (tag hash codes may collide), inflate compressed bodies
 /// and restore the original topic of retried messages.
@@ -52,7 +44,7 @@ enum PullResponseDecoder {
     /// Decodes `response` to a pull of `queue` filtered by `subscription` (nil: keep everything).
     static func decode(
         _ response: RemotingCommand, queue: MessageQueue, subscription: SubscriptionData?
-    ) throws(PullDecodingFailure) -> PullResult {
+    ) throws(ClientError) -> PullResult {
         let status: PullResult.Status
         switch response.responseCode {
         case .success: status = .found
@@ -60,9 +52,7 @@ enum PullResponseDecoder {
         case .pullRetryImmediately: status = .noMatchedMessages
         case .pullOffsetMoved: status = .offsetIllegal
         default:
-            throw PullDecodingFailure(
-                responseCode: response.responseCode,
-                description: "pull of \(queue) failed with code \(response.code): \(response.remark ?? "")")
+            throw ClientError.response(response, doing: "PULL_MESSAGE from \(queue)", address: nil)
         }
         let nextBeginOffset: Int64, minOffset: Int64, maxOffset: Int64
         do {
@@ -70,12 +60,12 @@ enum PullResponseDecoder {
             minOffset = try response.int64("minOffset")
             maxOffset = try response.int64("maxOffset")
         } catch {
-            throw PullDecodingFailure(responseCode: nil, description: "pull response for \(queue): \(error)")
+            throw ClientError(.malformedResponse, "pull response for \(queue): \(error)")
         }
         var result = PullResult(status: status, nextBeginOffset: nextBeginOffset, minOffset: minOffset, maxOffset: maxOffset)
         guard status == .found else { return result }
         guard let body = response.body else {
-            throw PullDecodingFailure(responseCode: nil, description: "pull response for \(queue) found messages but has no body")
+            throw ClientError(.malformedResponse, "pull response for \(queue) found messages but has no body")
         }
         do {
             let stored = try body.withUnsafeReadableBytes { bytes throws(CoreError) in
@@ -86,7 +76,7 @@ enum PullResponseDecoder {
                 return try received(record, queue: queue)
             }
         } catch {
-            throw PullDecodingFailure(responseCode: nil, description: "pull body from \(queue) is damaged: \(error)")
+            throw ClientError(.malformedResponse, "pull body from \(queue) is damaged: \(error)")
         }
         return result
     }

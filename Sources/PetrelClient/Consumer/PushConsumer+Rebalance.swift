@@ -5,16 +5,33 @@ import PetrelRemoting
 extension PushConsumer {
     /// One rebalance over every subscribed topic; failures of one topic leave its queues as they are.
     func rebalance() async {
+        var incomplete = false
         for topic in subscriptions.keys.sorted() {
             do {
                 let assignment = try await assignment(of: topic)
                 let actions = state.withLockedValue { $0.machine.assign(assignment, topic: topic) }
                 await perform(actions)
             } catch {
-                logger.debug("rebalance of \(topic) skipped", metadata: ["group": "\(configuration.group)", "error": "\(error)"])
+                // Typically the retry topic, which the broker creates at the first heartbeat and
+                // the name server learns of a moment later.
+                incomplete = true
+                logger.debug("rebalance of \(topic) incomplete", metadata: ["group": "\(configuration.group)", "error": "\(error)"])
             }
         }
-        if listener.isOrderly { await renewLocks() }
+        if listener.isOrderly {
+            await renewLocks()
+            incomplete = incomplete || state.withLockedValue { $0.machine.queues.values.contains(.locking) }
+        }
+        if incomplete, isRunning { rebalanceAgainSoon() }
+    }
+
+    /// Asks for another rebalance after `rebalanceRetryDelay` instead of a whole `rebalanceInterval`,
+    /// when a topic had no route yet or (orderly) another client still held a lock.
+    func rebalanceAgainSoon() {
+        Task { [weak self, delay = configuration.rebalanceRetryDelay] in
+            try? await Task.sleep(for: delay)
+            self?.requestRebalance()
+        }
     }
 
     /// This client's share of `topic`'s queues: all of them when broadcasting, else the strategy's pick.

@@ -100,8 +100,12 @@ public final class PushConsumer: Sendable {
     public var assignedQueues: Set<MessageQueue> { state.withLockedValue { $0.machine.activeQueues } }
 
     /// Fetches routes, registers the group, heartbeats, and runs the first rebalance (so on return
-    /// every assigned queue has its starting offset); then starts the background loops.
+    /// every assigned queue has its starting offset); then starts the background loops. Throws
+    /// `.invalidArgument` when already started, and what the client instance throws.
     public func start() async throws(ClientError) {
+        guard state.withLockedValue({ !$0.isRunning && $0.backgroundTasks.isEmpty }) else {
+            throw ClientError(.invalidArgument, "push consumer \(configuration.group) is already started")
+        }
         try await client.start()
         let group = configuration.group
         do {
@@ -184,14 +188,17 @@ public final class PushConsumer: Sendable {
     }
 
     /// Stops cleanly: no new pulls, in-flight deliveries finish, offsets are committed, orderly
-    /// locks released, the group unregistered.
+    /// locks released, the group unregistered. Does nothing unless started, and only once.
     public func shutdown() async {
-        let (background, pulls) = state.withLockedValue { state in
+        let stopping: ([Task<Void, Never>], [Task<Void, Never>])? = state.withLockedValue { state in
+            // Only a started consumer stops, once: the client instance counts its users.
+            guard state.isRunning else { return nil }
             state.isRunning = false
             state.rebalanceTrigger?.finish()
             defer { state.backgroundTasks.removeAll() }
             return (state.backgroundTasks, Array(state.pullTasks.values))
         }
+        guard let (background, pulls) = stopping else { return }
         for task in background { task.cancel() }
         for task in pulls { task.cancel() }
         // A rebalance still running could otherwise start a queue after the drops below.

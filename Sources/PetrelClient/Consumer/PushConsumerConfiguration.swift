@@ -73,6 +73,9 @@ public struct PushConsumerConfiguration: Sendable {
     public var offsetPersistInterval: Duration = .seconds(5)
     /// Orderly: time between lock renewals.
     public var lockRenewInterval: Duration = .seconds(20)
+    /// Pause before rebalancing again when a topic had no route yet or (orderly) a lock was held
+    /// by another client.
+    public var rebalanceRetryDelay: Duration = .seconds(1)
     /// Orderly: pause before a failed batch is delivered again.
     public var suspendCurrentQueueTime: Duration = .seconds(1)
     /// Pause after a failed pull.
@@ -90,6 +93,7 @@ public struct PushConsumerConfiguration: Sendable {
     }
 }
 
+/// Wall-clock milliseconds, the unit of RocketMQ timestamps (subVersion, consume timestamps).
 extension Date {
     /// Now in milliseconds since 1970.
     static func millisecondsSince1970() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
