@@ -5,6 +5,10 @@
 #   make plugins build plugins/*.c and the broken fixtures into build/plugins/*.so
 #   make build   release petrel-bench and a debug build of everything
 #   make bench   the store benchmark at full size, async and sync flush
+#   make lib     the C API: release libpetrel.so (Swift runtime inside) in build/lib, with include/petrel.h
+#   make install header, libpetrel.so and petrel.pc under $(DESTDIR)$(PREFIX) (default /usr/local)
+#   make capi-test  only the C API tests (header, exports, C program against a broker)
+#   make compare Petrel vs NATS JetStream and Redis Streams, W1-W4 in one run (MESSAGES=200000 shortens)
 #   make clean   remove build outputs and benchmark data
 #
 # Override any variable on the command line, e.g. `make test SCRATCH=.build-ci`.
@@ -32,6 +36,15 @@ INTEROP_VENV     ?= .venv-interop
 INTEROP_PACKAGES ?= rocketmq==0.4.4 pytest==9.0.3
 INTEROP_FLAGS    ?=
 
+# The C API library: where `make lib` puts it, where `make install` copies it.
+LIB_OUT_DIR      ?= build/lib
+PREFIX           ?= /usr/local
+DESTDIR          ?=
+LIBDIR           ?= $(PREFIX)/lib
+INCLUDEDIR       ?= $(PREFIX)/include
+# The client's version (PetrelClientModule.version), what petrel_version() and petrel.pc report.
+VERSION          := $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/PetrelClient/PetrelClient.swift)
+
 # C plugins (plugins/*.c, plugins/fixtures/*.c): plain shared objects, no Swift runtime.
 CC              ?= cc
 PLUGIN_CFLAGS   ?= -std=c99 -Wall -Wextra -Werror -shared -fPIC
@@ -44,7 +57,7 @@ SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop bench run deps clean plugins
+.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench compare run deps clean plugins
 
 all: build
 
@@ -85,15 +98,44 @@ $(INTEROP_VENV)/.installed:
 	$(INTEROP_VENV)/bin/pip install --quiet $(INTEROP_PACKAGES)
 	touch $@
 
+# Includes Tests/Interop/test_c_api.py: the C API against the debug libpetrel.so.
 interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-bench
 	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
+
+# The C API tests alone: header compiles (C99, C++17), exports == header, no Swift runtime needed,
+# Tests/CAPI/*.c against a real broker. PETREL_LIB_DIR=build/lib tests the `make lib` library instead.
+capi-test: $(INTEROP_VENV)/.installed
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop/test_c_api.py
+
+# Release libpetrel.so; the link flags in Package.swift put the Swift runtime and Foundation inside.
+lib:
+	$(SWIFT) build $(SWIFT_FLAGS) -c release --product petrel
+	mkdir -p $(LIB_OUT_DIR)
+	cp $(RELEASE_DIR)/libpetrel.so $(LIB_OUT_DIR)/libpetrel.so
+	strip --strip-unneeded $(LIB_OUT_DIR)/libpetrel.so
+
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/petrel.h $(DESTDIR)$(INCLUDEDIR)/petrel.h
+	install -m 755 $(LIB_OUT_DIR)/libpetrel.so $(DESTDIR)$(LIBDIR)/libpetrel.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' petrel.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/petrel.pc
 
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush sync --writers 64
+
+# Petrel, NATS JetStream and Redis Streams on 127.0.0.1, the same workloads in one run (bench/compare.sh;
+# installs the peers with apt-get when missing). Not part of `make test`.
+compare:
+	SCRATCH=$(SCRATCH) bash bench/compare.sh
 
 # Installs what is missing; apt-get update runs only when something has to be installed.
 deps:
@@ -116,4 +158,4 @@ run: deps
 		--namesrvListenPort $(RUN_NAMESRV_PORT) --mappedFileSizeCommitLog $(RUN_SEGMENT_SIZE)
 
 clean:
-	rm -rf $(SCRATCH) $(INTEROP_VENV) $(PLUGIN_DIR)
+	rm -rf $(SCRATCH) $(INTEROP_VENV) $(LIB_OUT_DIR) $(PLUGIN_DIR)

@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 // Petrel: a persistent, distributed message broker that speaks RocketMQ 4.x's protocol.
 // The target graph follows DEVELOPERS.md's layout table; Tests/LayoutTests enforces it.
+import Foundation
 import PackageDescription
+
+/// The package's directory: the linker needs the export list by absolute path.
+let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 
 let package = Package(
     name: "Petrel",
@@ -12,6 +16,8 @@ let package = Package(
         .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
         .library(name: "PetrelClient", targets: ["PetrelClient"]),
         .library(name: "PetrelPluginHost", targets: ["PetrelPluginHost"]),
+        // libpetrel.so: the C API (include/petrel.h). `make lib` links it with the Swift runtime inside.
+        .library(name: "petrel", type: .dynamic, targets: ["PetrelC"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
         .executable(name: "petrel-broker", targets: ["petrel-broker"]),
@@ -48,8 +54,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The C headers of include/ (the plugin ABI) as one Clang module.
-        .target(name: "CPetrel", path: "Sources/CPetrel"),
         .target(
             name: "PetrelPluginHost",
             dependencies: [
@@ -92,12 +96,32 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The C headers as one Clang module: include/petrel.h (the C API) and include/petrel_plugin.h (the plugin ABI).
+        .target(name: "CPetrel", path: "Sources/CPetrel"),
+        // The exported C API. libpetrel.so carries the Swift runtime and Foundation inside (-static-stdlib plus
+        // Foundation's own static libraries, which static linking does not pull in by itself), so it runs
+        // where no Swift toolchain is installed; only petrel_* symbols leave it (Sources/PetrelC/exports.map),
+        // so a host with its own Swift runtime sees no clash; `-z defs` turns a missing piece into a link
+        // error instead of a load-time one.
+        .target(
+            name: "PetrelC",
+            dependencies: ["PetrelCore", "PetrelClient", "CPetrel", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["exports.map"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
+                    "-Xlinker", "--version-script=\(packageDirectory)/Sources/PetrelC/exports.map",
+                    "-Xlinker", "-soname=libpetrel.so", "-Xlinker", "-z", "-Xlinker", "defs",
+                ])
+            ]
+        ),
         .executableTarget(
             name: "petrel-bench",
             dependencies: [
                 "PetrelCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "PetrelStore",
+                "PetrelClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

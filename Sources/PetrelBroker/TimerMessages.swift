@@ -77,10 +77,23 @@ public enum TimerMessages {
         properties[PropertyKey.timerOutMilliseconds].flatMap { Int64($0) }
     }
 
-    /// The message to store in the real topic: topic and queue from `REAL_TOPIC`/`REAL_QID`, the
-    /// request properties removed (so nothing parks it again), `TIMER_OUT_MS` kept as the record of
-    /// when it was due; nil when the parked message does not say where it belongs.
+    /// The message to store in the real topic: topic and queue from `REAL_TOPIC`/`REAL_QID`, those
+    /// two and the request properties removed (so nothing parks it again), `TIMER_OUT_MS` kept as the
+    /// record of when it was due; nil when the parked message does not say where it belongs.
     public static func released(_ parked: StoredMessage) -> StoredMessage? {
+        ParkedMessage.released(parked, removing: [PropertyKey.realTopic, PropertyKey.realQueueId] + requestKeys)
+    }
+}
+
+/// Messages parked in a system topic until they are due: delay levels in `SCHEDULE_TOPIC_XXXX`,
+/// timers in `rmq_sys_wheel_timer`. Both record where the message belongs in `REAL_TOPIC` and
+/// `REAL_QID` and are stored again there, unchanged but for a few properties, when due.
+enum ParkedMessage {
+    /// The message to store in its real topic and queue, with the properties named in `removing`
+    /// taken out and `WAIT` set to false (a re-stored message never waits for a flush: nobody is
+    /// waiting for its acknowledgement, and Java does the same); nil when the parked message does not
+    /// say where it belongs.
+    static func released(_ parked: StoredMessage, removing keys: [String]) -> StoredMessage? {
         let properties = parked.message.properties
         guard let topic = properties[PropertyKey.realTopic], !topic.isEmpty,
               let queueText = properties[PropertyKey.realQueueId], let queueId = Int32(queueText), queueId >= 0 else { return nil }
@@ -88,10 +101,7 @@ public enum TimerMessages {
             message: Message(topic: topic, flag: parked.message.flag, properties: properties, body: parked.message.body),
             queueId: queueId, sysFlag: parked.sysFlag, bornTimestamp: parked.bornTimestamp, bornHost: parked.bornHost,
             reconsumeTimes: parked.reconsumeTimes, preparedTransactionOffset: parked.preparedTransactionOffset)
-        message.message.properties[PropertyKey.realTopic] = nil
-        message.message.properties[PropertyKey.realQueueId] = nil
-        for key in requestKeys { message.message.properties[key] = nil }
-        // Re-stored messages never wait for a flush (as delayed messages).
+        for key in keys { message.message.properties[key] = nil }
         message.message.properties[PropertyKey.waitStoreMessageOK] = "false"
         return message
     }

@@ -30,32 +30,17 @@ public struct TimerCheckpoint: Hashable, Sendable {
 
     /// The 24-byte encoding.
     public func encoded() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Self.size)
-        bytes.withUnsafeMutableBytes { raw in
-            let writer = RawWriter(base: raw.baseAddress!)
-            writer.put(Self.magic, at: 0)
-            writer.put(Self.version, at: 4)
-            writer.put(deliveredBelow, at: 8)
-            writer.put(CRC32.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<16])), at: 16)
-        }
-        return bytes
+        MetadataRecord.encode(magic: Self.magic, version: Self.version, fields: [deliveredBelow])
     }
 
     /// Decodes and validates a checkpoint file's bytes.
     public static func decode(_ bytes: [UInt8], path: String) throws(StoreError) -> TimerCheckpoint {
-        guard bytes.count == size else {
-            throw StoreError(.corruptMetadata, "timer checkpoint is \(bytes.count) bytes, expected \(size)", path: path)
+        let fields = try MetadataRecord.decode(
+            bytes, magic: magic, version: version, fieldCount: 1, what: "timer checkpoint", path: path)
+        guard fields[0] >= 0 else {
+            throw StoreError(.corruptMetadata, "timer checkpoint holds a negative watermark \(fields[0])", path: path)
         }
-        let (magicRead, versionRead, watermark, checksum): (Int32, Int32, Int64, UInt32) = bytes.withUnsafeBytes { raw in
-            let reader = RawReader(bytes: raw)
-            return ((try? reader.int32(at: 0)) ?? 0, (try? reader.int32(at: 4)) ?? 0, (try? reader.int64(at: 8)) ?? -1,
-                    (try? reader.integer(at: 16, as: UInt32.self)) ?? 0)
-        }
-        let expected = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<16])) }
-        guard magicRead == magic, versionRead == version, checksum == expected, watermark >= 0 else {
-            throw StoreError(.corruptMetadata, "timer checkpoint has a bad magic, version or checksum", path: path)
-        }
-        return TimerCheckpoint(deliveredBelow: watermark)
+        return TimerCheckpoint(deliveredBelow: fields[0])
     }
 
     /// Reads the checkpoint at `path`; nil when there is none yet.

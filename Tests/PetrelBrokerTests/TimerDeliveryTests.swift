@@ -145,12 +145,17 @@ extension TimerDeliveryTests {
         var duplicates = 0
         var early = 0
         var misplaced = 0
+        // A message whose absolute deliver time had passed when the broker read it (a send delayed
+        // over a second on a loaded machine) is stored at once, without TIMER_OUT_MS.
+        var storedAtOnce = 0
         for message in pulled {
-            guard let index = Int(String(buffer: message.message.body)), (0..<count).contains(index),
-                  let out = message.message.properties[PropertyKey.timerOutMilliseconds].flatMap(Int64.init) else {
-                Issue.record("a delivered message without its index or TIMER_OUT_MS: \(message.message.properties)")
+            guard let index = Int(String(buffer: message.message.body)), (0..<count).contains(index) else {
+                Issue.record("a delivered message without its index: \(message.message.properties)")
                 continue
             }
+            let parkedOut = message.message.properties[PropertyKey.timerOutMilliseconds].flatMap(Int64.init)
+            if parkedOut == nil { storedAtOnce += 1 }
+            let out = parkedOut ?? deliverTimes[index]
             if seen[index] { duplicates += 1 }
             seen[index] = true
             if message.storeTimestamp < deliverTimes[index] || message.storeTimestamp < out || out < deliverTimes[index] { early += 1 }
@@ -167,7 +172,8 @@ extension TimerDeliveryTests {
         let stored = (0..<queues).reduce(Int64(0)) { $0 + broker.store.maximumOffset(topic: topic, queueId: $1).rawValue }
         #expect(stored == Int64(count))
         #expect(broker.timer.pendingCount == 0)
-        #expect(broker.timer.deliveredCount == count)
+        #expect(broker.timer.deliveredCount == count - storedAtOnce)
+        #expect(storedAtOnce < count / 100, "nearly every message waits in the timer log")
         guard !lateness.isEmpty else { return }
         let sorted = lateness.sorted()
         let brokerSorted = brokerLateness.sorted()
