@@ -6,6 +6,7 @@ temporary store, and stops it by pid. Binaries come from PETREL_BIN_DIR (default
 import os
 import shutil
 import signal
+import random
 import socket
 import subprocess
 import tempfile
@@ -20,10 +21,17 @@ BIN_DIR = Path(os.environ.get("PETREL_BIN_DIR", ROOT / ".build" / "debug"))
 
 
 def free_port():
-    """A port the kernel just handed out on 127.0.0.1 (and that is free again)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port on 127.0.0.1 below Linux's ephemeral range (32768-60999), so no outgoing
+    connection can take it before the child process binds it."""
+    for _ in range(100):
+        port = random.randint(20000, 31999)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-31999")
 
 
 def wait_until(condition, timeout=60.0, interval=0.05, message="condition"):

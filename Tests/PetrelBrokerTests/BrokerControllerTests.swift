@@ -28,7 +28,7 @@ final class RecordingNameServer: RemotingRequestHandler {
     }
 
     /// The next request with `code`, or nil after `timeout`.
-    func next(_ code: RequestCode, timeout: Duration = .seconds(5)) async -> RemotingCommand? {
+    func next(_ code: RequestCode, timeout: Duration = .seconds(30)) async -> RemotingCommand? {
         let requests = requests
         return await withTaskGroup(of: RemotingCommand?.self) { group in
             group.addTask {

@@ -103,12 +103,17 @@ final class BrokerProcess: @unchecked Sendable {
 
     /// A TCP port on 127.0.0.1 the kernel just handed out (and that is free again).
     static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress?.port ?? 0
-        try channel.close().wait()
-        guard port > 0 else { throw HarnessError("no free port") }
-        return port
+        // Below Linux's ephemeral range (32768-60999): the kernel never hands these out to outgoing
+        // connections, so only another test picking the same random port can take it before the
+        // child binds it.
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).wait() else { continue }
+            try channel.close().wait()
+            return port
+        }
+        throw HarnessError("no free port in 20000-31999")
     }
 
     /// The `petrel-broker` binary: `PETREL_BROKER`, or next to the test product.
