@@ -93,3 +93,12 @@ run: deps
 
 clean:
 	rm -rf $(SCRATCH) $(INTEROP_VENV)
+
+# The Python binding, C++ wrapper, cross-client and examples tests alone, against the debug libpetrel.so
+# (`make test` runs them too, as part of the interop suite).
+.PHONY: bindings-test
+bindings-test: $(INTEROP_VENV)/.installed
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) \
+		Tests/Interop/test_python_*.py Tests/Interop/test_cpp_binding.py Tests/Interop/test_examples.py
