@@ -30,6 +30,8 @@ void test_basics_and_messages() {
     CHECK(std::string(error.what()) == "PETREL_BROKER_ERROR: remark" && error.message() == "remark");
 }
 
+void test_batch_ordered_selected(petrel::Producer &producer, const std::string &topic);
+
 void test_producer_sends() {
     EXPECT_ERROR(invalid_argument, petrel::Producer(petrel::ProducerOptions{}));
     {
@@ -69,6 +71,17 @@ void test_producer_sends() {
     }
     petrel::Message oneway(topic, "oneway");
     producer.send_oneway(oneway);
+    test_batch_ordered_selected(producer, topic);
+    // sync + 3 async + the throwing callback's message + oneway + 3 batch + 2 ordered + selected.
+    CHECK(wait_until([&] { return read_bodies(topic).size() == 12; }));
+    producer.shutdown();
+    producer.shutdown();
+    EXPECT_ERROR(shut_down, producer.send(message));
+    petrel::Producer moved = std::move(producer);
+    EXPECT_ERROR(invalid_state, producer.start());
+}
+
+void test_batch_ordered_selected(petrel::Producer &producer, const std::string &topic) {
 
     std::vector<petrel::Message> batch;
     for (int index = 0; index < 3; ++index) batch.emplace_back(topic, "batch-" + std::to_string(index));
@@ -101,13 +114,6 @@ void test_producer_sends() {
     petrel::Message reserved(topic, "x");
     reserved.set_property("UNIQ_KEY", "mine");
     EXPECT_ERROR(invalid_argument, producer.send(reserved));
-    // sync + 3 async + the throwing callback's message + oneway + 3 batch + 2 ordered + selected.
-    CHECK(wait_until([&] { return read_bodies(topic).size() == 12; }));
-    producer.shutdown();
-    producer.shutdown();
-    EXPECT_ERROR(shut_down, producer.send(message));
-    petrel::Producer moved = std::move(producer);
-    EXPECT_ERROR(invalid_state, producer.start());
 }
 
 void test_transactions() {
