@@ -18,12 +18,12 @@ from .transaction import TransactionProducer, TransactionResult, TransactionStat
 
 def version() -> str:
     """The library's version, "MAJOR.MINOR.PATCH"."""
-    return _lib.petrel_version().decode()
+    return str(_lib.petrel_version().decode())
 
 
 def status_name(status: int) -> str:
     """The C name of a status ("PETREL_OK", ...; "PETREL_UNKNOWN" for other values)."""
-    return _lib.petrel_status_name(int(status)).decode()
+    return str(_lib.petrel_status_name(int(status)).decode())
 
 
 __all__ = [

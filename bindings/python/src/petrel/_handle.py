@@ -31,7 +31,7 @@ def set_options(options: ctypes.Structure, values: dict[str, Any]) -> list[bytes
             continue
         if field_types[name] is ctypes.c_char_p:
             # ctypes would take an int as an address: only str reaches a string field.
-            encoded = encode(value, name)
+            encoded = encode(value, name) or b""
             keep.append(encoded)
             setattr(options, name, encoded)
         else:

@@ -94,4 +94,6 @@ class TransactionProducer(Producer):
         with NativeMessage(Message(topic, body, tags, keys, properties or {})) as native:
             check(lib.petrel_producer_send_transaction(self.handle, native.handle, c_local, None, None,
                                                        ctypes.byref(result), ctypes.byref(state)))
-        return TransactionResult(SendResult.from_struct(result), state_of(state.value))
+        known = state.value in TransactionState._value2member_map_
+        return TransactionResult(SendResult.from_struct(result),
+                                 TransactionState(state.value) if known else TransactionState.UNKNOWN)
