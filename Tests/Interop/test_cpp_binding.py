@@ -27,6 +27,13 @@ def test_wrapper_header_alone_compiles_strictly(tmp_path):
     run(["g++", *FLAGS, "-c", str(source), "-o", str(tmp_path / "only_header.o")])
 
 
+def test_the_wrapper_calls_every_function():
+    from test_python_binding import header_functions
+    source = "\n".join(path.read_text() for path in (WRAPPER / "petrel").glob("*.hpp"))
+    unused = sorted(name for name in header_functions() if f"{name}(" not in source.replace(f"{name}(void", ""))
+    assert unused == []
+
+
 def test_cpp_program_against_broker(store_dir, tmp_path):
     program = tmp_path / "petrel_cpp_test"
     run(["g++", *FLAGS, *map(str, SOURCES), "-L", str(LIBRARY.parent), "-lpetrel", "-lpthread",

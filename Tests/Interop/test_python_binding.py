@@ -122,3 +122,9 @@ def test_option_types_are_checked_before_the_library_sees_them():
         petrel.Producer("127.0.0.1:9876", retry_times=-1)
     with pytest.raises(TypeError):
         petrel.PushConsumer("127.0.0.1:9876", "group", thread_count=1.5)
+
+
+def test_the_binding_calls_every_function():
+    source = "\n".join(path.read_text() for path in (PYTHON_SOURCE / "petrel").glob("*.py") if path.name != "_native.py")
+    unused = sorted(name for name in header_functions() if not re.search(rf"lib\.{name}\b", source))
+    assert unused == []
