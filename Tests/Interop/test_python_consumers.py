@@ -136,3 +136,26 @@ def test_batch_listener_orderly_and_broadcasting(fast_broker):
     assert all(len(entry) <= 4 for (entry,) in batches.snapshot())
     for seen in everyone:
         assert sorted(body for (body,) in seen.snapshot()) == sorted(bodies)
+
+
+def test_exit_without_close_shuts_handles_down(fast_broker, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from petrel_python import LIBRARY, PYTHON_SOURCE
+    script = tmp_path / "leaves_a_consumer_running.py"
+    script.write_text(
+        "import sys, threading, petrel\n"
+        "with petrel.Producer(sys.argv[1]) as producer:\n"
+        "    producer.send('ExitTopic', 'one')\n"
+        "got = threading.Event()\n"
+        "consumer = petrel.PushConsumer(sys.argv[1], 'exit-group', listener=lambda message: got.set(),\n"
+        "                               consume_from=petrel.ConsumeFrom.FIRST_OFFSET)\n"
+        "consumer.subscribe('ExitTopic', '*')\n"
+        "consumer.start()\n"
+        "print('received' if got.wait(60) else 'nothing')\n")
+    environment = dict(os.environ, PYTHONPATH=str(PYTHON_SOURCE), PETREL_LIBRARY=str(LIBRARY))
+    completed = subprocess.run([sys.executable, str(script), fast_broker.namesrv_addr], capture_output=True,
+                               text=True, env=environment, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    assert completed.stdout.strip() == "received"

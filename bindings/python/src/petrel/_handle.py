@@ -1,9 +1,11 @@
 """What the producer and consumer classes share: option conversion and the handle's lifecycle."""
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
 import threading
+import weakref
 from typing import Any, Callable, Optional
 
 from ._native import encode
@@ -43,6 +45,17 @@ def set_options(options: ctypes.Structure, values: dict[str, Any]) -> list[bytes
     return keep
 
 
+#: Handles not closed yet. At exit they are closed before the interpreter goes away, so no library
+#: thread calls a Python callback into a finalizing interpreter.
+_open_handles: "weakref.WeakSet[Handle]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_handles() -> None:
+    for handle in list(_open_handles):
+        handle.close()
+
+
 class Handle:
     """One C handle: started on `with` entry (or start()), shut down and destroyed on exit (or close())."""
 
@@ -57,6 +70,7 @@ class Handle:
         handle = ctypes.c_void_p()
         check(create(ctypes.byref(options), ctypes.byref(handle)))
         self._handle = handle
+        _open_handles.add(self)
 
     @property
     def handle(self) -> ctypes.c_void_p:
