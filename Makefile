@@ -4,6 +4,10 @@
 #   make test    run every test (Swift Testing)
 #   make build   release petrel-bench and a debug build of everything
 #   make bench   the store benchmark at full size, async and sync flush
+#   make lib     the C API: release libpetrel.so (Swift runtime inside) in build/lib, with include/petrel.h
+#   make install header, libpetrel.so and petrel.pc under $(DESTDIR)$(PREFIX) (default /usr/local)
+#   make capi-test  only the C API tests (header, exports, C program against a broker)
+#   make bindings-test  only the Python binding, C++ wrapper, cross-client and examples tests
 #   make clean   remove build outputs and benchmark data
 #
 # Override any variable on the command line, e.g. `make test SCRATCH=.build-ci`.
@@ -31,12 +35,21 @@ INTEROP_VENV     ?= .venv-interop
 INTEROP_PACKAGES ?= rocketmq==0.4.4 pytest==9.0.3
 INTEROP_FLAGS    ?=
 
+# The C API library: where `make lib` puts it, where `make install` copies it.
+LIB_OUT_DIR      ?= build/lib
+PREFIX           ?= /usr/local
+DESTDIR          ?=
+LIBDIR           ?= $(PREFIX)/lib
+INCLUDEDIR       ?= $(PREFIX)/include
+# The client's version (PetrelClientModule.version), what petrel_version() and petrel.pc report.
+VERSION          := $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/PetrelClient/PetrelClient.swift)
+
 # System packages the build needs (libzstd-dev: zstd for the store-compression plugin).
 SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop bench run deps clean
+.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench run deps clean
 
 all: build
 
@@ -61,11 +74,35 @@ $(INTEROP_VENV)/.installed:
 	$(INTEROP_VENV)/bin/pip install --quiet $(INTEROP_PACKAGES)
 	touch $@
 
+# Includes Tests/Interop/test_c_api.py (the C API) and the binding, cross-client and example tests
+# (test_python_*.py, test_cpp_binding.py, test_examples.py), all against the debug libpetrel.so.
 interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
 	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
+
+# The C API tests alone: header compiles (C99, C++17), exports == header, no Swift runtime needed,
+# Tests/CAPI/*.c against a real broker. PETREL_LIB_DIR=build/lib tests the `make lib` library instead.
+capi-test: $(INTEROP_VENV)/.installed
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop/test_c_api.py
+
+# Release libpetrel.so; the link flags in Package.swift put the Swift runtime and Foundation inside.
+lib:
+	$(SWIFT) build $(SWIFT_FLAGS) -c release --product petrel
+	mkdir -p $(LIB_OUT_DIR)
+	cp $(RELEASE_DIR)/libpetrel.so $(LIB_OUT_DIR)/libpetrel.so
+	strip --strip-unneeded $(LIB_OUT_DIR)/libpetrel.so
+
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/petrel.h $(DESTDIR)$(INCLUDEDIR)/petrel.h
+	install -m 755 $(LIB_OUT_DIR)/libpetrel.so $(DESTDIR)$(LIBDIR)/libpetrel.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' petrel.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/petrel.pc
 
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4
@@ -92,7 +129,7 @@ run: deps
 		--namesrvListenPort $(RUN_NAMESRV_PORT) --mappedFileSizeCommitLog $(RUN_SEGMENT_SIZE)
 
 clean:
-	rm -rf $(SCRATCH) $(INTEROP_VENV)
+	rm -rf $(SCRATCH) $(INTEROP_VENV) $(LIB_OUT_DIR)
 
 # The Python binding, C++ wrapper, cross-client and examples tests alone, against the debug libpetrel.so
 # (`make test` runs them too, as part of the interop suite).

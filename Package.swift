@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 // Petrel: a persistent, distributed message broker that speaks RocketMQ 4.x's protocol.
 // The target graph follows DEVELOPERS.md's layout table; Tests/LayoutTests enforces it.
+import Foundation
 import PackageDescription
+
+/// The package's directory: the linker needs the export list by absolute path.
+let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 
 let package = Package(
     name: "Petrel",
@@ -11,6 +15,8 @@ let package = Package(
         .library(name: "PetrelStore", targets: ["PetrelStore"]),
         .library(name: "PetrelRemoting", targets: ["PetrelRemoting"]),
         .library(name: "PetrelClient", targets: ["PetrelClient"]),
+        // libpetrel.so: the C API (include/petrel.h). `make lib` links it with the Swift runtime inside.
+        .library(name: "petrel", type: .dynamic, targets: ["PetrelC"]),
         .executable(name: "petrel-bench", targets: ["petrel-bench"]),
         .executable(name: "petrel-store-writer", targets: ["petrel-store-writer"]),
         .executable(name: "petrel-broker", targets: ["petrel-broker"]),
@@ -78,6 +84,24 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The C API's header as a Clang module (include/petrel.h through a module map).
+        .target(name: "CPetrel", path: "Sources/CPetrel"),
+        // The exported C API. Built with `--static-swift-stdlib` (make lib), libpetrel.so carries the Swift
+        // runtime and Foundation inside, so it runs where no Swift toolchain is installed; only petrel_*
+        // symbols leave it (Sources/PetrelC/exports.map), so a host with its own Swift runtime sees no
+        // clash; `-z defs` makes a missing runtime piece a link error instead of a load-time one.
+        .target(
+            name: "PetrelC",
+            dependencies: ["PetrelCore", "PetrelClient", "CPetrel", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["exports.map"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
+                    "-Xlinker", "--version-script=\(packageDirectory)/Sources/PetrelC/exports.map",
+                    "-Xlinker", "-soname=libpetrel.so", "-Xlinker", "-z", "-Xlinker", "defs",
+                ])
             ]
         ),
         .executableTarget(
