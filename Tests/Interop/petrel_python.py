@@ -9,7 +9,8 @@ import pytest
 
 from conftest import BIN_DIR, ROOT, BrokerProcess, free_port
 
-LIB_DIR = Path(os.environ.get("PETREL_LIB_DIR", BIN_DIR))
+# Absolute: builds (pip, the compilers' rpath) run from other directories.
+LIB_DIR = Path(os.environ.get("PETREL_LIB_DIR", BIN_DIR)).resolve()
 LIBRARY = LIB_DIR / "libpetrel.so"
 PYTHON_SOURCE = ROOT / "bindings" / "python" / "src"
 HEADER = ROOT / "include" / "petrel.h"
