@@ -8,6 +8,7 @@
 #   make install header, libpetrel.so and petrel.pc under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make capi-test  only the C API tests (header, exports, C program against a broker)
 #   make bindings-test  only the Python binding, C++ wrapper, cross-client and examples tests
+#   make compare Petrel vs NATS JetStream and Redis Streams, W1-W4 in one run (MESSAGES=200000 shortens)
 #   make clean   remove build outputs and benchmark data
 #
 # Override any variable on the command line, e.g. `make test SCRATCH=.build-ci`.
@@ -49,7 +50,7 @@ SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench run deps clean
+.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench compare run deps clean
 
 all: build
 
@@ -81,6 +82,7 @@ interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-bench
 	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
 
 # The C API tests alone: header compiles (C99, C++17), exports == header, no Swift runtime needed,
@@ -107,6 +109,11 @@ install: lib
 bench: build-release
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush async --writers 4
 	$(BENCH) store --message-size $(BENCH_MESSAGE_SIZE) --messages $(BENCH_MESSAGES) --flush sync --writers 64
+
+# Petrel, NATS JetStream and Redis Streams on 127.0.0.1, the same workloads in one run (bench/compare.sh;
+# installs the peers with apt-get when missing). Not part of `make test`.
+compare:
+	SCRATCH=$(SCRATCH) bash bench/compare.sh
 
 # Installs what is missing; apt-get update runs only when something has to be installed.
 deps:

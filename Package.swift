@@ -88,10 +88,11 @@ let package = Package(
         ),
         // The C API's header as a Clang module (include/petrel.h through a module map).
         .target(name: "CPetrel", path: "Sources/CPetrel"),
-        // The exported C API. Built with `--static-swift-stdlib` (make lib), libpetrel.so carries the Swift
-        // runtime and Foundation inside, so it runs where no Swift toolchain is installed; only petrel_*
-        // symbols leave it (Sources/PetrelC/exports.map), so a host with its own Swift runtime sees no
-        // clash; `-z defs` makes a missing runtime piece a link error instead of a load-time one.
+        // The exported C API. libpetrel.so carries the Swift runtime and Foundation inside (-static-stdlib plus
+        // Foundation's own static libraries, which static linking does not pull in by itself), so it runs
+        // where no Swift toolchain is installed; only petrel_* symbols leave it (Sources/PetrelC/exports.map),
+        // so a host with its own Swift runtime sees no clash; `-z defs` turns a missing piece into a link
+        // error instead of a load-time one.
         .target(
             name: "PetrelC",
             dependencies: ["PetrelCore", "PetrelClient", "CPetrel", .product(name: "NIOCore", package: "swift-nio")],
@@ -110,6 +111,7 @@ let package = Package(
                 "PetrelCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "PetrelStore",
+                "PetrelClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

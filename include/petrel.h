@@ -96,6 +96,9 @@ petrel_status petrel_message_set_body(petrel_message *message, const void *body,
 petrel_status petrel_message_set_property(petrel_message *message, const char *name, const char *value);
 /** Delay level 1 ... 18 (1 s ... 2 h by default); 0 clears it. */
 petrel_status petrel_message_set_delay_level(petrel_message *message, int32_t level);
+/** Delivery at an absolute time, milliseconds since the Unix epoch (RocketMQ 5's TIMER_DELIVER_MS; the
+ *  broker parks the message until then when its timer wheel is on); 0 clears it. */
+petrel_status petrel_message_set_deliver_time(petrel_message *message, int64_t epoch_milliseconds);
 
 /* Readers. Returned pointers stay valid while the message lives and the field read is not modified.
  * For a NULL or unknown message they return NULL (numbers: -1) and set petrel_last_error(). */

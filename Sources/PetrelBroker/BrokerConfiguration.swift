@@ -48,6 +48,14 @@ public struct BrokerConfiguration: Sendable {
     public var transactionTimeOut = TransactionCheckService.defaultTimeout
     /// `transactionCheckMax`: check-backs before an unanswered half message is discarded.
     public var transactionCheckMax = TransactionCheckService.defaultMaximumChecks
+    /// `timerWheelEnable`: whether RocketMQ 5 timer properties (`TIMER_DELIVER_MS`, `TIMER_DELAY_SEC`,
+    /// `TIMER_DELAY_MS`, `__STARTDELIVERTIME`) park a message until its deliver time. When off they
+    /// are ignored (stored at once); timers parked earlier are still delivered.
+    public var timerWheelEnable = true
+    /// `timerMaxDelaySec`: the longest delay a timer message may ask for (RocketMQ's default, 3 days).
+    public var timerMaxDelaySeconds: Int64 = 259_200
+    /// Entries per timer-log file (32 bytes each; the default makes 8 MiB files).
+    public var timerLogEntriesPerFile = 262_144
     /// The store's settings (`storePathRootDir`, `storePathCommitLog`, `mappedFileSizeCommitLog`,
     /// `flushDiskType`, `deleteWhen`, `fileReservedTime`, `maxMessageSize`, disk ratios …).
     public var store: StoreConfiguration

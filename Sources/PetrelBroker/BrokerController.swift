@@ -18,6 +18,8 @@ public final class BrokerController: Service, Sendable {
     public let registrar: NameServerRegistrar
     /// Delivers delayed messages (and retries) when due.
     public let schedule: ScheduleService
+    /// Delivers timer messages (RocketMQ 5 arbitrary-time delivery) at their deliver time.
+    public let timer: TimerService
     /// Sends transaction check-backs for unresolved half messages (`transactionCheckInterval`,
     /// `transactionTimeOut`, `transactionCheckMax`; RocketMQ's defaults 60 s, 6 s, 15).
     public let transactions: TransactionCheckService
@@ -42,12 +44,13 @@ public final class BrokerController: Service, Sendable {
 
     /// Private: use `open`.
     private init(configuration: BrokerConfiguration, handler: BrokerRequestHandler, registrar: NameServerRegistrar,
-                 schedule: ScheduleService, transactions: TransactionCheckService, server: RemotingServer,
-                 client: RemotingClient, logger: Logger) {
+                 schedule: ScheduleService, timer: TimerService, transactions: TransactionCheckService,
+                 server: RemotingServer, client: RemotingClient, logger: Logger) {
         self.configuration = configuration
         self.handler = handler
         self.registrar = registrar
         self.schedule = schedule
+        self.timer = timer
         self.transactions = transactions
         self.server = server
         self.client = client
@@ -103,7 +106,18 @@ public final class BrokerController: Service, Sendable {
             ? ["127.0.0.1:\(configuration.nameServerListenPort)"] : configuration.nameServerAddresses
         let registrar = NameServerRegistrar(addresses: addresses, client: client, configuration: configuration, topics: topics, logger: logger)
         let longPolling = LongPollingService()
-        store.setMessageArrivalListener { key, maximum in longPolling.messagesArrived(in: key, maximumOffset: maximum.rawValue) }
+        let timer: TimerService
+        do {
+            timer = try TimerService(store: store, storeRoot: root, entriesPerFile: configuration.timerLogEntriesPerFile, logger: logger)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        store.addRetentionFloor { timer.retentionFloor() }
+        store.setMessageArrivalListener { key, maximum in
+            longPolling.messagesArrived(in: key, maximumOffset: maximum.rawValue)
+            if key.topic == SystemNames.timerTopic { timer.wake() }
+        }
         let handler = BrokerRequestHandler(
             configuration: configuration, store: store, topics: topics, subscriptionGroups: groups, offsets: offsets,
             clients: ClientRegistry(), longPolling: longPolling, logger: logger,
@@ -120,7 +134,7 @@ public final class BrokerController: Service, Sendable {
             interval: .milliseconds(configuration.transactionCheckInterval), timeout: configuration.transactionTimeOut,
             maximumChecks: configuration.transactionCheckMax, logger: logger)
         return BrokerController(
-            configuration: configuration, handler: handler, registrar: registrar, schedule: schedule,
+            configuration: configuration, handler: handler, registrar: registrar, schedule: schedule, timer: timer,
             transactions: transactions, server: server, client: client, logger: logger)
     }
 
@@ -151,6 +165,7 @@ public final class BrokerController: Service, Sendable {
             handler.longPolling,
             CleanService(store: handler.store),
             schedule,
+            timer,
             transactions,
         ]
     }
@@ -189,6 +204,8 @@ public final class BrokerController: Service, Sendable {
         schedule.persist()
         store.setMessageArrivalListener(nil)
         do { try store.close() } catch { failures.append(BrokerError(.storeFailure, "closing the message store failed: \(error)")) }
+        // After the close every delivered copy is flushed, so the watermark can move to the end.
+        timer.persist(force: true)
         for failure in failures { logger.error("shutdown step failed", metadata: ["error": "\(failure)"]) }
         if let first = failures.first { throw first }
         logger.info("broker shut down", metadata: ["broker": "\(configuration.brokerName)"])

@@ -51,10 +51,13 @@ extension BrokerRequestHandler {
             message: Message(topic: target.topic.topicName, flag: header.flag, properties: properties, body: body),
             queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
             reconsumeTimes: header.reconsumeTimes)
-        // DELAY > 0 parks the message in SCHEDULE_TOPIC_XXXX until due (spec §14); not for the dead-letter topic.
+        // A future timer deliver time parks the message in rmq_sys_wheel_timer; DELAY > 0 parks it in
+        // SCHEDULE_TOPIC_XXXX (spec §14); neither for the dead-letter topic.
+        let deliverAt = try timerDeliverTime(header.properties, isHalf: isHalf)
         let stored = isHalf ? Self.halfMessage(message, producerGroup: header.producerGroup)
-            : target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix)
-            ? message : ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count)
+            : target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix) ? message
+            : deliverAt.map { TimerMessages.parked(message, deliverAt: $0) }
+            ?? ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count)
         let result = await store.put(stored)
         return try sendResponse(request, result, queueId: target.queueId)
     }
@@ -128,6 +131,9 @@ extension BrokerRequestHandler {
         }
         let entries = try BatchBody.decode(body)
         try refuseDelayedBatch(header, entries)
+        if configuration.timerWheelEnable, entries.contains(where: { TimerMessages.isTimerRequest($0.properties) }) {
+            throw RequestFailure(.messageIllegal, "timer message illegal: batch messages cannot carry a deliver time")
+        }
         var sysFlag = MessageSysFlag(rawValue: header.sysFlag)
         if target.topic.topicFilterType == .multiTag { sysFlag.insert(.multiTags) }
         let wait = header.properties[PropertyKey.waitStoreMessageOK]

@@ -185,19 +185,9 @@ public final class ScheduleService: Service, Sendable {
 
     /// The message to store in the real topic: topic and queue from `REAL_TOPIC`/`REAL_QID`, `DELAY`
     /// removed, everything else kept (reconsume times, `RETRY_TOPIC`, born time and host, flag,
-    /// sysFlag); nil when the parked message does not say where it belongs.
+    /// sysFlag, and `REAL_TOPIC`/`REAL_QID` as Java keeps them); nil when it does not say where it belongs.
     static func released(_ parked: StoredMessage) -> StoredMessage? {
-        let properties = parked.message.properties
-        guard let topic = properties[PropertyKey.realTopic], !topic.isEmpty,
-              let queueText = properties[PropertyKey.realQueueId], let queueId = Int32(queueText), queueId >= 0 else { return nil }
-        var message = StoredMessage(
-            message: Message(topic: topic, flag: parked.message.flag, properties: properties, body: parked.message.body),
-            queueId: queueId, sysFlag: parked.sysFlag, bornTimestamp: parked.bornTimestamp, bornHost: parked.bornHost,
-            reconsumeTimes: parked.reconsumeTimes, preparedTransactionOffset: parked.preparedTransactionOffset)
-        message.message.properties[PropertyKey.delayLevel] = nil
-        // Re-stored messages never wait for a flush (Java sets WAIT=false here too).
-        message.message.properties[PropertyKey.waitStoreMessageOK] = "false"
-        return message
+        ParkedMessage.released(parked, removing: [PropertyKey.delayLevel])
     }
 
     /// Sets a level's progress in memory.

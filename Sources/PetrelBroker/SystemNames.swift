@@ -7,6 +7,8 @@ public enum SystemNames {
     public static let autoCreateTemplateTopic = "TBW102"
     /// Delayed messages wait here.
     public static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
+    /// Timer messages (RocketMQ 5 arbitrary-time delivery) wait here, in queue 0.
+    public static let timerTopic = "rmq_sys_wheel_timer"
     /// Transactional half messages.
     public static let transactionHalfTopic = "RMQ_SYS_TRANS_HALF_TOPIC"
     /// Transaction op records.
@@ -32,7 +34,7 @@ public enum SystemNames {
 
     /// Topics producers may never send to directly (Java `NOT_ALLOWED_SEND_TOPIC_SET`).
     public static let sendForbiddenTopics: Set<String> = [
-        scheduleTopic, transactionHalfTopic, transactionOperationTopic, transactionCheckMaximumTopic,
+        scheduleTopic, timerTopic, transactionHalfTopic, transactionOperationTopic, transactionCheckMaximumTopic,
     ]
 
     /// Groups the broker creates at start, as Java's `SubscriptionGroupManager` does.

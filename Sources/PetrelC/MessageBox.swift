@@ -39,6 +39,8 @@ final class MessageBox: Handle, @unchecked Sendable {
     private var properties: [String: String] = [:]
     /// Delay level, 0 for none.
     private var delayLevel: Int32 = 0
+    /// Absolute delivery time in ms since the epoch, 0 for none.
+    private var deliverTime: Int64 = 0
     /// The message id (UNIQ_KEY), "" before sending.
     private var messageId = ""
     /// Set for received messages, which refuse setters.
@@ -121,6 +123,8 @@ final class MessageBox: Handle, @unchecked Sendable {
     func assignProperty(_ name: String, _ value: String) { properties[name] = value }
     /// Sets the delay level.
     func assignDelayLevel(_ value: Int32) { delayLevel = value }
+    /// Sets the delivery time.
+    func assignDeliverTime(_ value: Int64) { deliverTime = value }
 
     /// Records the id a send gave the message (the caller is blocked in that send meanwhile).
     func setMessageId(_ id: String) {
@@ -176,6 +180,7 @@ final class MessageBox: Handle, @unchecked Sendable {
                 topic: topic, bytes: body, tags: tags.isEmpty ? nil : tags,
                 keys: keys.split(separator: " ").map(String.init), userProperties: properties)
             message.delayLevel = delayLevel
+            if deliverTime > 0 { message.userProperties[PropertyKey.timerDeliverMilliseconds] = String(deliverTime) }
             return message
         }
     }

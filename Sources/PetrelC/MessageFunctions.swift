@@ -92,6 +92,16 @@ public func petrel_message_set_delay_level(_ message: OpaquePointer?, _ level: I
     }
 }
 
+/// `petrel_message_set_deliver_time`: ms since the epoch, 0 clears.
+@_cdecl("petrel_message_set_deliver_time")
+public func petrel_message_set_deliver_time(_ message: OpaquePointer?, _ epochMilliseconds: Int64) -> petrel_status {
+    CallBoundary.run { () throws(CallFailure) in
+        let box = try writable(message)
+        guard epochMilliseconds >= 0 else { throw .invalidArgument("deliver time \(epochMilliseconds) is negative") }
+        try box.modify(view: "deliver") { $0.assignDeliverTime(epochMilliseconds) }
+    }
+}
+
 /// The message `message` names for a reader; nil (and a last error) when it is not one.
 private func readable(_ message: OpaquePointer?, _ function: String) -> MessageBox? {
     guard let box = Handle.resolve(message, as: MessageBox.self) else {

@@ -132,4 +132,14 @@ public enum PropertyKey {
     public static let originMessageId = "ORIGIN_MESSAGE_ID"
     /// Petrel: id of the compression dictionary a stored body was compressed with.
     public static let compressionDictionary = "PETREL_ZDICT"
+    /// RocketMQ 5 timer message: deliver at this absolute time, ms since the epoch.
+    public static let timerDeliverMilliseconds = "TIMER_DELIVER_MS"
+    /// RocketMQ 5 timer message: deliver this many seconds after the broker receives it.
+    public static let timerDelaySeconds = "TIMER_DELAY_SEC"
+    /// RocketMQ 5 timer message: deliver this many milliseconds after the broker receives it.
+    public static let timerDelayMilliseconds = "TIMER_DELAY_MS"
+    /// Aliyun ONS spelling of an absolute deliver time, ms since the epoch.
+    public static let startDeliverTime = "__STARTDELIVERTIME"
+    /// The deliver time the broker settled on for a timer message, ms since the epoch.
+    public static let timerOutMilliseconds = "TIMER_OUT_MS"
 }

@@ -45,35 +45,67 @@ public struct Checkpoint: Hashable, Sendable {
 
     /// The 48-byte encoding.
     public func encoded() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Self.size)
-        bytes.withUnsafeMutableBytes { raw in
-            let writer = RawWriter(base: raw.baseAddress!)
-            writer.put(Self.magic, at: 0)
-            writer.put(Self.version, at: 4)
-            writer.put(commitLogFlushed, at: 8)
-            writer.put(dispatched, at: 16)
-            writer.put(indexed, at: 24)
-            writer.put(writtenAtMilliseconds, at: 32)
-            writer.put(CRC32.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<40])), at: 40)
-        }
-        return bytes
+        MetadataRecord.encode(
+            magic: Self.magic, version: Self.version,
+            fields: [commitLogFlushed, dispatched, indexed, writtenAtMilliseconds])
     }
 
     /// Decodes and validates a checkpoint file's bytes.
     public static func decode(_ bytes: [UInt8], path: String) throws(StoreError) -> Checkpoint {
-        guard bytes.count == size else {
-            throw StoreError(.corruptMetadata, "checkpoint is \(bytes.count) bytes, expected \(size)", path: path)
+        let fields = try MetadataRecord.decode(
+            bytes, magic: magic, version: version, fieldCount: 4, what: "checkpoint", path: path)
+        return Checkpoint(
+            commitLogFlushed: fields[0], dispatched: fields[1], indexed: fields[2], writtenAtMilliseconds: fields[3])
+    }
+}
+
+/// The frame of the store's small fixed-size metadata files (`Checkpoint`, `TimerCheckpoint`):
+///
+/// ```
+///  0         4         8                         8+8n      12+8n     16+8n
+///  +---------+---------+-------------------------+---------+---------+
+///  | magic   | version | n fields, int64 each    | crc32   | reserved|
+///  +---------+---------+-------------------------+---------+---------+
+/// ```
+/// crc32 covers everything before it. All integers big-endian.
+enum MetadataRecord {
+    /// Bytes in a record of `fieldCount` fields.
+    static func size(fieldCount: Int) -> Int { 16 + 8 * fieldCount }
+
+    /// The record's bytes.
+    static func encode(magic: Int32, version: Int32, fields: [Int64]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size(fieldCount: fields.count))
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        append(magic)
+        append(version)
+        for field in fields { append(field) }
+        append(CRC32.checksum(bytes))
+        append(Int32(0))
+        return bytes
+    }
+
+    /// The fields of a record, after checking its size, magic, version and checksum; `what` names
+    /// the file in errors.
+    static func decode(
+        _ bytes: [UInt8], magic: Int32, version: Int32, fieldCount: Int, what: String, path: String
+    ) throws(StoreError) -> [Int64] {
+        let expectedSize = size(fieldCount: fieldCount)
+        guard bytes.count == expectedSize else {
+            throw StoreError(.corruptMetadata, "\(what) is \(bytes.count) bytes, expected \(expectedSize)", path: path)
         }
         func integer<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T {
             bytes[offset..<(offset + MemoryLayout<T>.size)].reduce(T(0)) { $0 << 8 | T($1) }
         }
-        let checksum = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<40])) }
-        guard integer(0, Int32.self) == magic, integer(4, Int32.self) == version, integer(40, UInt32.self) == checksum else {
-            throw StoreError(.corruptMetadata, "checkpoint has a bad magic, version or checksum", path: path)
+        let checksumOffset = 8 + 8 * fieldCount
+        let checksum = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<checksumOffset])) }
+        guard integer(0, Int32.self) == magic, integer(4, Int32.self) == version,
+              integer(checksumOffset, UInt32.self) == checksum else {
+            throw StoreError(.corruptMetadata, "\(what) has a bad magic, version or checksum", path: path)
         }
-        return Checkpoint(
-            commitLogFlushed: integer(8, Int64.self), dispatched: integer(16, Int64.self),
-            indexed: integer(24, Int64.self), writtenAtMilliseconds: integer(32, Int64.self))
+        return (0..<fieldCount).map { integer(8 + 8 * $0, Int64.self) }
     }
 }
 

@@ -17,8 +17,11 @@ final class Dispatcher: @unchecked Sendable {
     private let index: IndexService?
     /// How far it may read.
     private let limit: @Sendable () -> Int64
-    /// Told about each queue that received messages, with its new maximum offset.
-    private let onArrival: Mutex<(@Sendable (QueueKey, Int64) -> Void)?> = Mutex(nil)
+    /// Told about each queue that received messages, with its new maximum offset. The closure sits
+    /// in a struct: a bare closure stored in `Mutex` is re-abstracted on every `withLock` (its inout
+    /// access writes back a closure wrapped in one more thunk pair), so each dispatch made every
+    /// later call one thunk deeper and a broker's dispatch CPU grew with the number of dispatches.
+    private let onArrival = Mutex<ArrivalListener?>(nil)
     /// Where reading continues.
     private let position: Atomic<Int64>
     /// Wakes the thread.
@@ -50,7 +53,7 @@ final class Dispatcher: @unchecked Sendable {
 
     /// Sets the arrival callback (long polling uses it).
     func setArrivalListener(_ listener: (@Sendable (QueueKey, Int64) -> Void)?) {
-        onArrival.withLock { $0 = listener }
+        onArrival.withLock { $0 = listener.map(ArrivalListener.init) }
     }
 
     /// Starts the thread.
@@ -127,7 +130,7 @@ final class Dispatcher: @unchecked Sendable {
             position.store(cursor, ordering: .releasing)
         }
         if !arrivals.isEmpty, let listener = onArrival.withLock({ $0 }) {
-            for (queue, maximum) in arrivals { listener(queue, maximum) }
+            for (queue, maximum) in arrivals { listener.notify(queue, maximum) }
         }
     }
 
@@ -148,4 +151,11 @@ final class Dispatcher: @unchecked Sendable {
         }
         return added
     }
+}
+
+/// The arrival callback, boxed in a struct so that storing and reading it through a generic
+/// container (`Mutex`) keeps its natural abstraction instead of adding reabstraction thunks.
+struct ArrivalListener: Sendable {
+    /// Called with a queue and its new maximum offset.
+    let notify: @Sendable (QueueKey, Int64) -> Void
 }

@@ -96,6 +96,27 @@ extension MessageStore {
         }
     }
 
+    /// The decoded message of `size` bytes starting at `offset`, when both are already known (a
+    /// consume-queue unit or timer-log entry gave them): no record scan, just the decode, which
+    /// verifies the body checksum and so rejects a position that holds something else.
+    public func message(at offset: CommitLogOffset, size: Int32) throws(StoreError) -> StoredMessage {
+        if offset.rawValue < commitLog.minimumOffset {
+            throw StoreError(.offsetTooSmall, "offset \(offset) is below the oldest kept offset \(commitLog.minimumOffset)")
+        }
+        guard size > 0, offset.rawValue + Int64(size) <= commitLog.committedOffset,
+              let slice = commitLog.slice(at: offset.rawValue, count: Int(size)) else {
+            throw StoreError(.offsetOverflow, "no \(size)-byte record at \(offset) below the end of the log \(commitLog.committedOffset)")
+        }
+        let message: StoredMessage
+        do { message = try slice.decode() } catch {
+            throw StoreError(.corruptLog, "message at \(offset) does not decode: \(error)")
+        }
+        guard message.commitLogOffset == offset else {
+            throw StoreError(.corruptLog, "the record at \(offset) says it is at \(message.commitLogOffset)")
+        }
+        return message
+    }
+
     /// Messages of `topic` whose `KEYS` contain `key` or whose `UNIQ_KEY` equals it, stored within
     /// `[begin, end]` (milliseconds), newest first, at most `limit`. Index hash collisions are
     /// filtered out by checking each candidate message.

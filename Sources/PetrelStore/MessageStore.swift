@@ -35,6 +35,8 @@ public final class MessageStore: @unchecked Sendable {
     let diskFull = Atomic<Bool>(false)
     /// The ratio at which writes are refused; adjustable while running.
     private let diskFullRatioBits: Atomic<UInt64>
+    /// Offsets other parts of the broker still need (see `addRetentionFloor`).
+    let retentionFloors = Mutex<[@Sendable () -> Int64?]>([])
 
     /// `<root>/abort`: present while open, so its presence at open means the last run crashed.
     var abortPath: String { configuration.rootDirectory + "/abort" }

@@ -36,14 +36,17 @@ extension MessageStore {
         let reserved = Int64(configuration.fileReservedTime.components.seconds) * 1000
         let dispatched = dispatcher.dispatchedOffset
         let segmentSize = Int64(configuration.commitLogSegmentSize)
+        let floor = retentionFloor()
         var forcedOne = false
         while let oldest = commitLog.segments.first, oldest.startOffset + segmentSize <= dispatched {
             let modified = (try? System.modificationTime(oldest.path)) ?? nowMilliseconds
             let expired = modified + reserved <= nowMilliseconds
-            // Forced deletion takes one unexpired segment per round, then re-checks usage next round.
-            guard expired || (force && !forcedOne) else { break }
+            let needed = floor.map { oldest.startOffset + segmentSize > $0 } ?? false
+            // Forced deletion takes one unexpired (or still needed) segment per round, then re-checks
+            // usage next round: a full disk outranks a pending timer.
+            guard (expired && !needed) || (force && !forcedOne) else { break }
             guard try commitLog.deleteOldestSegment(oldest) else { break }
-            forcedOne = forcedOne || !expired
+            forcedOne = forcedOne || !expired || needed
             let deleted = oldest
             report.deletedSegments += 1
             logger.info("retention deleted commit-log segment \(deleted.path)")
@@ -55,6 +58,20 @@ extension MessageStore {
             try System.syncDirectory(configuration.commitLogDirectory)
         }
         return report
+    }
+
+    /// Registers `floor`, which returns the lowest commit-log offset its owner still has to read
+    /// (or nil when it needs nothing). Time-based retention keeps every segment that ends above the
+    /// lowest floor: a timer message parked for three days outlives the default 72 h retention of
+    /// the segment it was written to. Only forced cleaning (disk above `forceCleanRatio`) overrides it.
+    public func addRetentionFloor(_ floor: @escaping @Sendable () -> Int64?) {
+        retentionFloors.withLock { $0.append(floor) }
+    }
+
+    /// The lowest offset any registered floor needs, or nil.
+    func retentionFloor() -> Int64? {
+        let floors = retentionFloors.withLock { $0 }
+        return floors.compactMap { $0() }.min()
     }
 
     /// Sets or clears the disk-full state, logging each change once.

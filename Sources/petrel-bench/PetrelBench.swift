@@ -9,16 +9,16 @@ import Glibc
 
 /// The `petrel-bench` executable: one subcommand per workload.
 ///
-/// Only `store` exists so far; `produce` and `consume` (which drive a running broker over the
-/// network) are added beside it as further subcommands and share the helpers in this file
-/// (logging, scratch directories, output options) and the report in `BenchReport.swift`.
+/// `store` drives the store in-process; `produce` and `consume` drive a running broker over the
+/// network through PetrelClient. All share the helpers in this file (logging, scratch directories,
+/// output options) and the report in `BenchReport.swift`.
 @main
 struct PetrelBench: AsyncParsableCommand {
     /// The command's name, summary and subcommands.
     static let configuration = CommandConfiguration(
         commandName: "petrel-bench",
         abstract: "Load generators for Petrel.",
-        subcommands: [StoreCommand.self]
+        subcommands: [StoreCommand.self, ProduceCommand.self, ConsumeCommand.self]
     )
 }
 

@@ -93,6 +93,7 @@ static void test_message_bad_arguments(void) {
     EXPECT_STATUS(petrel_message_set_body(NULL, "x", 1), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_message_set_property(NULL, "a", "b"), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_message_set_delay_level(NULL, 1), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_set_deliver_time(NULL, 1), PETREL_INVALID_ARGUMENT);
     EXPECT_OK(petrel_message_create("T", &message));
     EXPECT_STATUS(petrel_message_set_tags(message, NULL), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_message_set_keys(message, NULL), PETREL_INVALID_ARGUMENT);
@@ -103,6 +104,7 @@ static void test_message_bad_arguments(void) {
     EXPECT_STATUS(petrel_message_set_property(message, "a\x01", "b"), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_message_set_delay_level(message, 19), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_message_set_delay_level(message, -1), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_set_deliver_time(message, -5), PETREL_INVALID_ARGUMENT);
     CHECK(petrel_message_topic(NULL) == NULL && petrel_last_error()[0] != '\0');
     CHECK(petrel_message_tags(NULL) == NULL);
     CHECK(petrel_message_keys(NULL) == NULL);

@@ -176,7 +176,66 @@ static void test_subscribe_and_poll(const char *name_servers) {
     petrel_pull_consumer_destroy(consumer);
 }
 
+/* Milliseconds since the Unix epoch. */
+static int64_t epoch_milliseconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Messages now readable in every queue of `topic`, from offset 0. */
+static int count_readable(petrel_pull_consumer *consumer, const char *topic) {
+    petrel_queue queues[64];
+    size_t count = 0;
+    if (petrel_pull_consumer_fetch_queues(consumer, topic, queues, 64, &count) != PETREL_OK) return -1;
+    int found = 0;
+    for (size_t q = 0; q < count; q++) {
+        petrel_pull_result *result = NULL;
+        petrel_status status = petrel_pull_consumer_pull(consumer, &queues[q], "*", 0, 32, &result);
+        CHECK(status == PETREL_OK || status == PETREL_NO_MESSAGE);
+        found += (int)petrel_pull_result_count(result);
+        petrel_pull_result_destroy(result);
+    }
+    return found;
+}
+
+/* A message with a deliver time becomes readable at that time, not before. */
+static void test_deliver_time(const char *name_servers) {
+    petrel_producer_options options;
+    petrel_producer_options_init(&options);
+    options.name_servers = name_servers;
+    options.group = "CapiTimedProducer";
+    petrel_producer *producer = NULL;
+    EXPECT_OK(petrel_producer_create(&options, &producer));
+    EXPECT_OK(petrel_producer_start(producer));
+    petrel_message *message = NULL;
+    petrel_send_result result;
+    EXPECT_OK(petrel_message_create("CapiTimed", &message));
+    EXPECT_OK(petrel_message_set_body(message, "now", 3));
+    EXPECT_OK(petrel_producer_send(producer, message, &result)); /* creates the topic */
+    int64_t deliver_at = epoch_milliseconds() + 2000;
+    EXPECT_OK(petrel_message_set_deliver_time(message, deliver_at));
+    EXPECT_OK(petrel_message_set_body(message, "later", 5));
+    EXPECT_OK(petrel_producer_send(producer, message, &result));
+    petrel_message_destroy(message);
+    petrel_producer_destroy(producer);
+
+    petrel_pull_consumer *consumer = new_consumer(name_servers, "CapiTimedGroup");
+    EXPECT_OK(petrel_pull_consumer_start(consumer));
+    double deadline = capi_now() + 30;
+    int found = 0;
+    while (found < 2 && capi_now() < deadline) {
+        int64_t before = epoch_milliseconds();
+        found = count_readable(consumer, "CapiTimed");
+        if (found >= 2) CHECK(epoch_milliseconds() >= deliver_at - 50); /* not early */
+        else CHECK(found >= 0 && before < deliver_at + 15000);
+    }
+    CHECK(found == 2);
+    petrel_pull_consumer_destroy(consumer);
+}
+
 void test_pull_consumer(const char *name_servers) {
+    test_deliver_time(name_servers);
     test_pull_bad_arguments(name_servers);
     produce(name_servers);
     test_pull_by_queue(name_servers);

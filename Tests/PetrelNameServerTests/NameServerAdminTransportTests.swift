@@ -176,7 +176,7 @@ struct NameServerLifecycleTests {
 
         let client = NameServerFixture.makeClient()
         let request = RemotingCommand.request(code: .getBrokerClusterInfo)
-        let response = try await client.invoke(address: "127.0.0.1:\(port)", request: request, timeout: .seconds(3))
+        let response = try await client.invoke(address: "127.0.0.1:\(port)", request: request, timeout: .seconds(20))
         #expect(response.responseCode == .success)
 
         await group.triggerGracefulShutdown()

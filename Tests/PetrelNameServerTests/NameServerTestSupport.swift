@@ -53,7 +53,7 @@ struct NameServerFixture {
         _ code: RequestCode, _ fields: [String: String] = [:], body: ByteBuffer? = nil, via client: RemotingClient? = nil
     ) async throws -> RemotingCommand {
         let request = RemotingCommand.request(code: code, extFields: fields, body: body)
-        return try await (client ?? self.client).invoke(address: address, request: request, timeout: .seconds(3))
+        return try await (client ?? self.client).invoke(address: address, request: request, timeout: .seconds(20))
     }
 
     /// Registers a broker the way a Petrel or Java broker does (REGISTER_BROKER with a JSON body and
@@ -86,7 +86,7 @@ struct NameServerFixture {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(3), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

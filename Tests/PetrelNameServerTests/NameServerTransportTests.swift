@@ -121,7 +121,7 @@ struct NameServerTransportTests {
 
     @Test("a silent broker expires and its connection is closed")
     func silentBrokerExpires() async throws {
-        try await NameServerFixture.with(brokerExpiry: .milliseconds(300), scanInterval: .milliseconds(100)) { server in
+        try await NameServerFixture.with(brokerExpiry: .seconds(3), scanInterval: .milliseconds(100)) { server in
             let brokerClient = NameServerFixture.makeClient()
             _ = try await server.registerBroker(topics: ["TopicA": 4], via: brokerClient)
             let connection = try await brokerClient.connection(to: server.address)

@@ -44,7 +44,7 @@ struct BadInput: CustomTestStringConvertible, Sendable {
 struct BadInputTests {
     /// Checks that a healthy client still gets answers from `server`.
     static func expectHealthy(_ client: RemotingClient, _ server: ServerFixture) async throws {
-        let response = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(2))
+        let response = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(20))
         #expect(response.remark == "echo")
     }
 
@@ -71,7 +71,7 @@ struct BadInputTests {
         try await ServerFixture.with(configuration: RemotingConfiguration(maximumFrameLength: 1024)) { server in
             let client = RemotingClient(group: MultiThreadedEventLoopGroup.singleton)
             let fits = RemotingCommand.request(code: TestCode.echo, body: ByteBuffer(repeating: 1, count: 900))
-            let answer = try await client.invoke(address: server.address, request: fits, timeout: .seconds(2))
+            let answer = try await client.invoke(address: server.address, request: fits, timeout: .seconds(20))
             #expect(answer.body?.readableBytes == 900)
             let peer = try await RawPeer.connect(port: server.port)
             try await peer.send(RemotingCommand.request(code: TestCode.echo, body: ByteBuffer(repeating: 1, count: 1100)))

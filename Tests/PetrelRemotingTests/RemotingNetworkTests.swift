@@ -37,7 +37,7 @@ struct RemotingNetworkTests {
             let client = Self.makeClient()
             var request = RemotingCommand.request(code: TestCode.echo, extFields: ["topic": "T"], body: ByteBuffer(string: "payload"))
             request.serializeType = type
-            let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(2))
+            let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(20))
             #expect(response.isResponse)
             #expect(response.opaque == request.opaque)
             #expect(response.serializeType == type)
@@ -107,12 +107,12 @@ struct RemotingNetworkTests {
     func serverToClient() async throws {
         try await ServerFixture.with { server in
             let client = Self.makeClient(handler: ClientSideHandler())
-            let response = try await client.invoke(address: server.address, request: .request(code: TestCode.callBack), timeout: .seconds(3))
+            let response = try await client.invoke(address: server.address, request: .request(code: TestCode.callBack), timeout: .seconds(20))
             #expect(response.responseCode == .success)
             #expect(response.remark == "client says: state?")
             // Without a handler the client answers REQUEST_CODE_NOT_SUPPORTED.
             let plainClient = Self.makeClient()
-            let refused = try await plainClient.invoke(address: server.address, request: .request(code: TestCode.callBack), timeout: .seconds(3))
+            let refused = try await plainClient.invoke(address: server.address, request: .request(code: TestCode.callBack), timeout: .seconds(20))
             #expect(refused.responseCode == .success)
             #expect(refused.remark == " request type 39 not supported")
             await client.shutdown()
@@ -126,17 +126,17 @@ struct RemotingNetworkTests {
             let client = Self.makeClient()
             var request = RemotingCommand.request(code: TestCode.unencodable)
             request.serializeType = .rocketmq
-            let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(2))
+            let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(20))
             #expect(response.responseCode == .systemError)
             #expect(response.remark?.contains("could not encode") == true)
             // An unencodable request fails alone; the connection keeps working.
             var unencodable = RemotingCommand.request(code: .popMessage)
             unencodable.serializeType = .rocketmq
             let error = await Self.failure { () async throws(RemotingError) in
-                try await client.invoke(address: server.address, request: unencodable, timeout: .seconds(2))
+                try await client.invoke(address: server.address, request: unencodable, timeout: .seconds(20))
             }
             #expect(error?.code == .encodeFailed)
-            let next = try await client.invoke(address: server.address, request: request, timeout: .seconds(2))
+            let next = try await client.invoke(address: server.address, request: request, timeout: .seconds(20))
             #expect(next.responseCode == .systemError)
             #expect(server.counter.opened.load(ordering: .relaxed) == 1)
             await client.shutdown()
@@ -153,7 +153,7 @@ struct RemotingNetworkTests {
             }
             #expect(error?.code == .timeout)
             try await Task.sleep(for: .milliseconds(300))
-            let next = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(2))
+            let next = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(20))
             #expect(next.remark == "echo")
             #expect(server.counter.opened.load(ordering: .relaxed) == 1)
             await client.shutdown()
@@ -167,12 +167,12 @@ struct RemotingNetworkTests {
         let client = Self.makeClient()
         let address = "127.0.0.1:\(freePort)"
         let error = await Self.failure { () async throws(RemotingError) in
-            try await client.invoke(address: address, request: .request(code: TestCode.echo), timeout: .seconds(2))
+            try await client.invoke(address: address, request: .request(code: TestCode.echo), timeout: .seconds(20))
         }
         #expect(error?.code == .connectFailed)
         #expect(error?.description.contains(address) == true)
         let malformed = await Self.failure { () async throws(RemotingError) in
-            try await client.invoke(address: "no-port", request: .request(code: TestCode.echo), timeout: .seconds(2))
+            try await client.invoke(address: "no-port", request: .request(code: TestCode.echo), timeout: .seconds(20))
         }
         #expect(malformed?.code == .invalidAddress)
         await client.shutdown()
@@ -183,16 +183,17 @@ struct RemotingNetworkTests {
         try await ServerFixture.with { server in
             let client = Self.makeClient()
             let error = await Self.failure { () async throws(RemotingError) in
-                try await client.invoke(address: server.address, request: .request(code: TestCode.closeConnection), timeout: .seconds(2))
+                // The server closes at once; the long timeout only matters on a heavily loaded machine.
+                try await client.invoke(address: server.address, request: .request(code: TestCode.closeConnection), timeout: .seconds(30))
             }
             #expect(error?.code == .connectionClosed)
-            let response = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(2))
+            let response = try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(20))
             #expect(response.remark == "echo")
             #expect(server.counter.opened.load(ordering: .relaxed) == 2)
             #expect(await eventually { server.counter.closed.load(ordering: .relaxed) == 1 })
             await client.shutdown()
             let afterShutdown = await Self.failure { () async throws(RemotingError) in
-                try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(2))
+                try await client.invoke(address: server.address, request: .request(code: TestCode.echo), timeout: .seconds(20))
             }
             #expect(afterShutdown?.code == .shutDown)
         }

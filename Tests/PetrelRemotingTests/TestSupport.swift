@@ -43,7 +43,7 @@ final class TestHandler: RemotingRequestHandler {
         case TestCode.callBack:
             do {
                 let question = RemotingCommand.request(code: .checkTransactionState, extFields: ["question": "state?"])
-                let answer = try await connection.invoke(question, timeout: .seconds(2))
+                let answer = try await connection.invoke(question, timeout: .seconds(20))
                 return request.response(remark: answer.remark)
             } catch {
                 return request.response(code: .systemError, remark: "\(error)")
@@ -107,7 +107,7 @@ struct ServerFixture {
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+func eventually(within timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
@@ -180,7 +180,7 @@ struct RawPeer {
     }
 
     /// True once the server has closed the socket, waiting at most `timeout`.
-    func isClosed(within timeout: Duration = .seconds(3)) async -> Bool {
+    func isClosed(within timeout: Duration = .seconds(20)) async -> Bool {
         await eventually(within: timeout) { !channel.isActive }
     }
 }

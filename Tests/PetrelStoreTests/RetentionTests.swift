@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PetrelCore
 @testable import PetrelStore
+import Synchronization
 import Testing
 
 /// Retention, disk-full refusal, metadata files and body compression.
@@ -47,6 +48,38 @@ import Testing
         #expect(store.queryMessages(topic: "TopicTest", key: "key399", begin: 0, end: .max, limit: 1).count == 1)
         // Queue files of 64 units whose every unit pointed into deleted segments went too.
         #expect(report.deletedQueueFiles >= 1)
+    }
+
+    @Test func aRetentionFloorKeepsExpiredSegmentsAnOwnerStillNeeds() async throws {
+        let directory = StoreTestDirectory()
+        defer { directory.remove() }
+        var configuration = StoreFixtures.configuration(directory.path, segmentSize: 64 * 1024)
+        configuration.fileReservedTime = .seconds(3600)
+        configuration.deleteWhenHours = [4]
+        configuration.diskCleanRatio = 1.0
+        configuration.forceCleanRatio = 1.0
+        configuration.diskFullRatio = 1.0
+        let store = try MessageStore.open(configuration, logger: StoreFixtures.logger)
+        defer { try? store.close() }
+        for index in 0..<400 {
+            _ = await store.put(StoreFixtures.message(body: "\(index)-" + String(repeating: "f", count: 900)))
+        }
+        #expect(await StoreFixtures.eventually { store.dispatchedCommitLogOffset == store.maximumCommitLogOffset })
+        let now = System.nowMilliseconds()
+        let segments = store.commitLog.segments
+        #expect(segments.count >= 5)
+        for segment in segments.prefix(4) { try System.setModificationTime(segment.path, milliseconds: now - 2 * 3_600_000) }
+        // An owner still needs a record inside the third segment: the first two may go, not the third.
+        let floor = Mutex<Int64?>(segments[2].startOffset + 100)
+        store.addRetentionFloor { floor.withLock { $0 } }
+        let first = try store.runRetention(nowMilliseconds: now, hourOfDay: 4)
+        #expect(first.deletedSegments == 2)
+        #expect(store.minimumCommitLogOffset.rawValue == segments[2].startOffset)
+        // Once the owner needs nothing, the remaining expired segments go at the next round.
+        floor.withLock { $0 = nil }
+        let second = try store.runRetention(nowMilliseconds: now, hourOfDay: 4)
+        #expect(second.deletedSegments == 2)
+        #expect(store.minimumCommitLogOffset.rawValue == segments[4].startOffset)
     }
 
     @Test func writesAreRefusedAboveTheDiskFullRatioAndResumeBelowIt() async throws {
