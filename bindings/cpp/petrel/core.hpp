@@ -127,6 +127,16 @@ public:
     }
     /// 1 ... 18; 0 clears it.
     Message &set_delay_level(int32_t level) { check(petrel_message_set_delay_level(native(), level)); return *this; }
+    /// Delivery at an absolute time, milliseconds since the Unix epoch; 0 clears it.
+    Message &set_deliver_time(int64_t epoch_milliseconds) {
+        check(petrel_message_set_deliver_time(native(), epoch_milliseconds));
+        return *this;
+    }
+    /// Delivery at `time`.
+    Message &set_deliver_time(std::chrono::system_clock::time_point time) {
+        return set_deliver_time(
+            std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count());
+    }
     /// Readers of the same fields (and the id once sent).
     MessageView view() const noexcept { return MessageView(message_.get()); }
     petrel_message *native() const noexcept { return message_.get(); }

@@ -24,6 +24,8 @@ void test_basics_and_messages() {
     CHECK(view.reconsume_times() == -1 && view.born_timestamp() == -1 && view.store_timestamp() == -1);
     EXPECT_ERROR(invalid_argument, petrel::Message(""));
     EXPECT_ERROR(invalid_argument, message.set_delay_level(99));
+    EXPECT_ERROR(invalid_argument, message.set_deliver_time(-5));
+    message.set_deliver_time(std::chrono::system_clock::now()).set_deliver_time(0);
     petrel::Message moved = std::move(message);
     CHECK(moved.view().topic() == "Topic" && message.native() == nullptr);
     petrel::Error error(petrel::Status::broker_error, "remark");
@@ -114,6 +116,20 @@ void test_batch_ordered_selected(petrel::Producer &producer, const std::string &
     petrel::Message reserved(topic, "x");
     reserved.set_property("UNIQ_KEY", "mine");
     EXPECT_ERROR(invalid_argument, producer.send(reserved));
+
+    // A deliver time holds the message until then.
+    std::string timed_topic = unique("CppTimed");
+    petrel::Message now(timed_topic, "now");
+    producer.send(now);
+    auto deliver_at = std::chrono::system_clock::now() + std::chrono::milliseconds(1500);
+    petrel::Message later(timed_topic, "later");
+    later.set_deliver_time(deliver_at);
+    producer.send(later);
+    std::vector<std::string> early;
+    CHECK(wait_until([&] { return !(early = read_bodies(timed_topic)).empty(); }));
+    CHECK(early == std::vector<std::string>{"now"});
+    CHECK(wait_until([&] { return read_bodies(timed_topic).size() == 2; }));
+    CHECK(std::chrono::system_clock::now() >= deliver_at - std::chrono::milliseconds(200));
 }
 
 void test_transactions() {

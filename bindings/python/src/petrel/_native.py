@@ -118,6 +118,7 @@ FUNCTIONS = {
     "petrel_message_set_body": (_status, [_void_p, _void_p, _size]),
     "petrel_message_set_property": (_status, [_void_p, _char_p, _char_p]),
     "petrel_message_set_delay_level": (_status, [_void_p, _i32]),
+    "petrel_message_set_deliver_time": (_status, [_void_p, _i64]),
     "petrel_message_topic": (_char_p, [_void_p]),
     "petrel_message_tags": (_char_p, [_void_p]),
     "petrel_message_keys": (_char_p, [_void_p]),

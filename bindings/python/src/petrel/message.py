@@ -42,7 +42,8 @@ def keys_text(keys: Union[None, str, Iterable[str]]) -> Optional[str]:
 
 @dataclass
 class Message:
-    """A message to send. `keys` may be one string ("k1 k2") or a list of keys; `delay_level` 1 ... 18."""
+    """A message to send. `keys` may be one string ("k1 k2") or a list of keys; `delay_level` 1 ... 18;
+    `deliver_at` a time in seconds since the epoch (as time.time() gives) the broker holds it until."""
 
     topic: str
     body: Body = b""
@@ -50,6 +51,7 @@ class Message:
     keys: Union[None, str, Iterable[str]] = None
     properties: Mapping[str, str] = field(default_factory=dict)
     delay_level: int = 0
+    deliver_at: Optional[float] = None
 
 
 class NativeMessage:
@@ -74,6 +76,10 @@ class NativeMessage:
                 if not isinstance(message.delay_level, int):
                     raise TypeError("delay_level must be int")
                 check(lib.petrel_message_set_delay_level(handle, message.delay_level))
+            if message.deliver_at is not None:
+                if not isinstance(message.deliver_at, (int, float)):
+                    raise TypeError("deliver_at must be seconds since the epoch")
+                check(lib.petrel_message_set_deliver_time(handle, int(round(message.deliver_at * 1000))))
         except BaseException:
             self.close()
             raise

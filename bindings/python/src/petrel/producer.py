@@ -47,9 +47,11 @@ class Producer(Handle):
     # ------------------------------------------------------------ sends
 
     def send(self, topic: str, body: Body, tags: Optional[str] = None, keys: Union[None, str, Iterable[str]] = None,
-             properties: Optional[Mapping[str, str]] = None, delay_level: int = 0) -> SendResult:
-        """Sends one message and waits for the broker's answer."""
-        return self.send_message(Message(topic, body, tags, keys, properties or {}, delay_level))
+             properties: Optional[Mapping[str, str]] = None, delay_level: int = 0,
+             deliver_at: Optional[float] = None) -> SendResult:
+        """Sends one message and waits for the broker's answer. `deliver_at` (seconds since the epoch)
+        makes the broker hold it until then."""
+        return self.send_message(Message(topic, body, tags, keys, properties or {}, delay_level, deliver_at))
 
     def send_message(self, message: Message) -> SendResult:
         """Sends a Message and waits for the broker's answer."""
