@@ -8,6 +8,7 @@
 #   make lib     the C API: release libpetrel.so (Swift runtime inside) in build/lib, with include/petrel.h
 #   make install header, libpetrel.so and petrel.pc under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make capi-test  only the C API tests (header, exports, C program against a broker)
+#   make bindings-test  only the Python binding, C++ wrapper, cross-client and examples tests
 #   make compare Petrel vs NATS JetStream and Redis Streams, W1-W4 in one run (MESSAGES=200000 shortens)
 #   make clean   remove build outputs and benchmark data
 #
@@ -98,7 +99,8 @@ $(INTEROP_VENV)/.installed:
 	$(INTEROP_VENV)/bin/pip install --quiet $(INTEROP_PACKAGES)
 	touch $@
 
-# Includes Tests/Interop/test_c_api.py: the C API against the debug libpetrel.so.
+# Includes Tests/Interop/test_c_api.py (the C API) and the binding, cross-client and example tests
+# (test_python_*.py, test_cpp_binding.py, test_examples.py), all against the debug libpetrel.so.
 interop: $(INTEROP_VENV)/.installed
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
@@ -159,3 +161,12 @@ run: deps
 
 clean:
 	rm -rf $(SCRATCH) $(INTEROP_VENV) $(LIB_OUT_DIR) $(PLUGIN_DIR)
+
+# The Python binding, C++ wrapper, cross-client and examples tests alone, against the debug libpetrel.so
+# (`make test` runs them too, as part of the interop suite).
+.PHONY: bindings-test
+bindings-test: $(INTEROP_VENV)/.installed
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
+	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
+	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) \
+		Tests/Interop/test_python_*.py Tests/Interop/test_cpp_binding.py Tests/Interop/test_examples.py
