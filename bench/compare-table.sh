@@ -27,10 +27,10 @@ awk '
   }
   function ratio(a, b) { return (a == "NA" || b == "NA" || b + 0 == 0) ? "NA" : sprintf("%.2f", a / b) }
   END {
-    split("W1 W1-batch W1-redis-benchmark W2 W3 W3-ordered W4-pipelined W4", wls, " ")
+    nwls = split("W1 W1-autobatch W1-batch W1-redis-benchmark W2 W3 W3-ordered W4-pipelined W4", wls, " ")
     split("petrel jetstream redis", systems, " ")
     printf "%-20s %-10s %10s %8s %9s %9s %14s\n", "workload", "system", "msgs/s", "MB/s", "p50_us", "p99_us", "srv_cpu_us/msg"
-    for (w = 1; w <= 8; w++) for (s = 1; s <= 3; s++) {
+    for (w = 1; w <= nwls; w++) for (s = 1; s <= 3; s++) {
       wl = wls[w]; sys = systems[s]
       if ((wl, sys) in seen)
         printf "%-20s %-10s %10s %8s %9s %9s %14s\n", wl, sys, cell(rate[wl, sys]), cell(mbps[wl, sys]),
@@ -40,10 +40,11 @@ awk '
     }
     print ""
     print "ratios Petrel/peer (msgs/s; W2: p99 latency, lower is better for Petrel; W4: pipelined, durable per ack)"
-    split("W1 W2 W3 W4", targets, " ")
-    for (t = 1; t <= 4; t++) {
-      wl = targets[t]; src = (wl == "W4") ? "W4-pipelined" : wl
-      pv = value(src, "petrel"); jv = value(src, "jetstream"); rv = value(src, "redis")
+    # W1-autobatch: Petrel with ProducerConfiguration.autoBatch against the plain W1 of the peers.
+    split("W1 W1-autobatch W2 W3 W4", targets, " ")
+    for (t = 1; t <= 5; t++) {
+      wl = targets[t]; src = (wl == "W4") ? "W4-pipelined" : wl; peer = (wl == "W1-autobatch") ? "W1" : src
+      pv = value(src, "petrel"); jv = value(peer, "jetstream"); rv = value(peer, "redis")
       printf "%s petrel=%s jetstream=%s redis=%s ratio_jetstream=%s ratio_redis=%s\n", wl, pv, jv, rv, ratio(pv, jv), ratio(pv, rv)
     }
   }' "$@"

@@ -6,6 +6,7 @@
 #   make compare                            # the same through the Makefile
 #
 # W1 1 KiB persisted, pipelined, 256 in flight     Petrel: ASYNC_FLUSH broker, produce --mode async --in-flight 256
+#   (W1-autobatch: the same with the producer's autoBatch, produce --auto-batch, compared with the peers' W1)
 #   (W1-batch, informational: the same window as 8 batches of 32 messages, produce --mode batch)
 # W2 one at a time (latency)                       Petrel: produce --mode sync --in-flight 1
 # W3 read the W1 messages from the start           Petrel: consume (pull by offset, PULL_INFLIGHT pulls outstanding)
@@ -110,6 +111,9 @@ petrel_step() {
 petrel_round() {
   if ! start_broker ASYNC_FLUSH; then echo "petrel-broker did not start" >&2; stop_broker; return; fi
   petrel_step W1 produce --topic BENCH --messages "$MESSAGES" --message-size "$SIZE" --mode async --in-flight "$WINDOW"
+  # Natural batching in the client (ProducerConfiguration.autoBatch): the same sendAsync calls.
+  petrel_step W1-autobatch produce --topic AUTOB --messages "$MESSAGES" --message-size "$SIZE" --mode async \
+    --in-flight "$WINDOW" --auto-batch
   # Informational, not a target: the same 256 messages in flight as 8 batches of 32 (SEND_BATCH_MESSAGE).
   petrel_step W1-batch produce --topic BATCHB --messages "$MESSAGES" --message-size "$SIZE" --mode batch --batch 32 \
     --in-flight $((WINDOW / 32 > 0 ? WINDOW / 32 : 1))

@@ -235,6 +235,12 @@ final class HandlerGate: RemotingRequestHandler {
         return await handler.handle(request, client: connection)
     }
 
+    /// Forwards to the real handler's event-loop fast path; while opening, the request takes the
+    /// task path, which refuses it.
+    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
+        handler?.handleOnEventLoop(request, from: connection)
+    }
+
     /// Tells the real handler a connection closed (the server's callback runs on an event loop and
     /// must not block, so the work runs in a task).
     func connectionClosed(_ connection: RemotingConnection) {

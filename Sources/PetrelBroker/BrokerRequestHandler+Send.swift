@@ -13,8 +13,47 @@ extension BrokerRequestHandler {
         var queueId: Int32
     }
 
+    /// What a send stores: one message or a batch's, all for one queue.
+    struct PreparedSend {
+        /// The records to append.
+        var messages: [StoredMessage]
+        /// Their queue.
+        var queueId: Int32
+    }
+
     /// Checks, auto-creates, picks the queue and stores one message or a batch.
     func send(_ request: RemotingCommand, client: any ClientChannel) async throws(RequestFailure) -> RemotingCommand {
+        let prepared = try prepareSend(request, client: client)
+        let result = await store.put(batch: prepared.messages)
+        return try sendResponse(request, result, queueId: prepared.queueId)
+    }
+
+    /// Handles a send on the connection's event loop when the store flushes asynchronously (its put
+    /// never waits), sparing the request its task and thread hops; nil for anything else.
+    func sendOnEventLoop(_ request: RemotingCommand, client: any ClientChannel) -> RemotingCommand? {
+        switch request.requestCode {
+        case .sendMessage, .sendMessageV2, .sendBatchMessage: break
+        default: return nil
+        }
+        guard store.configuration.flushMode != .sync else { return nil }
+        do throws(RequestFailure) {
+            let prepared = try prepareSend(request, client: client)
+            let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages)
+            guard flushTarget == nil else {
+                throw RequestFailure(.systemError, "the store asked to wait for a flush under ASYNC_FLUSH")
+            }
+            return try sendResponse(request, result, queueId: prepared.queueId)
+        } catch {
+            logger.debug("request refused", metadata: [
+                "code": "\(request.requestCode)", "response": "\(error.code)", "remark": "\(error.remark)",
+                "remote": "\(client.remoteAddress)",
+            ])
+            return request.response(code: error.code, remark: error.remark)
+        }
+    }
+
+    /// Validates a send, auto-creates its topic, picks the queue and builds the records to store.
+    func prepareSend(_ request: RemotingCommand, client: any ClientChannel) throws(RequestFailure) -> PreparedSend {
         try checkWritable()
         let header = try SendRequestHeader(request)
         if let problem = SystemNames.topicNameProblem(header.topic) { throw RequestFailure(.systemError, problem) }
@@ -40,7 +79,7 @@ extension BrokerRequestHandler {
         if header.isBatch {
             if isHalf { throw RequestFailure(.messageIllegal, "batch messages do not support transactions") }
             let target = try pickQueue(header, topic)
-            return try await sendBatch(request, header: header, body: body, target: target, bornHost: bornHost)
+            return try batchMessages(header: header, body: body, target: target, bornHost: bornHost)
         }
         let target = try retryOrDeadLetter(request, header: header, target: try pickQueue(header, topic))
         var properties = header.properties
@@ -58,8 +97,7 @@ extension BrokerRequestHandler {
             : target.topic.topicName.hasPrefix(SystemNames.deadLetterPrefix) ? message
             : deliverAt.map { TimerMessages.parked(message, deliverAt: $0) }
             ?? ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count)
-        let result = await store.put(stored)
-        return try sendResponse(request, result, queueId: target.queueId)
+        return PreparedSend(messages: [stored], queueId: target.queueId)
     }
 
     /// The topic a send targets, auto-creating it from the request's template, or with one queue for
@@ -122,10 +160,10 @@ extension BrokerRequestHandler {
         return SendTarget(topic: made.topic, queueId: 0)
     }
 
-    /// Stores a batch body as consecutive messages of one queue (spec §8.4).
-    private func sendBatch(
-        _ request: RemotingCommand, header: SendRequestHeader, body: ByteBuffer, target: SendTarget, bornHost: MessageHost
-    ) async throws(RequestFailure) -> RemotingCommand {
+    /// The records of a batch body, stored as consecutive messages of one queue (spec §8.4).
+    private func batchMessages(
+        header: SendRequestHeader, body: ByteBuffer, target: SendTarget, bornHost: MessageHost
+    ) throws(RequestFailure) -> PreparedSend {
         if SystemNames.group(ofRetryTopic: target.topic.topicName) != nil {
             throw RequestFailure(.messageIllegal, "retry topics do not accept batches")
         }
@@ -147,8 +185,7 @@ extension BrokerRequestHandler {
                 queueId: target.queueId, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
                 reconsumeTimes: header.reconsumeTimes)
         }
-        let result = await store.put(batch: messages)
-        return try sendResponse(request, result, queueId: target.queueId)
+        return PreparedSend(messages: messages, queueId: target.queueId)
     }
 
     /// Refuses a batch asking for delayed delivery, as RocketMQ does: its store answers MESSAGE_ILLEGAL

@@ -75,6 +75,11 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         await handle(request, client: connection)
     }
 
+    /// The event-loop fast path: sends under ASYNC_FLUSH (see `sendOnEventLoop`); nil for the rest.
+    public func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
+        sendOnEventLoop(request, client: connection)
+    }
+
     /// Answers `request` from `client`; the response code and remark say how it went.
     public func handle(_ request: RemotingCommand, client: any ClientChannel) async -> RemotingCommand {
         do {

@@ -3,6 +3,22 @@ import NIOCore
 import NIOPosix
 import PetrelRemoting
 
+/// The header serialization of a client's requests (the frame's serialize type, spec §1).
+public enum HeaderEncoding: String, Sendable, Hashable, CaseIterable {
+    /// RocketMQ's binary layout (serializeType 1, `ROCKETMQ`): the default.
+    case binary
+    /// JSON text (serializeType 0), what RocketMQ's Java client sends unless told otherwise.
+    case json
+
+    /// The frame's serialize type for this encoding.
+    public var serializeType: SerializeType {
+        switch self {
+        case .binary: .rocketmq
+        case .json: .json
+        }
+    }
+}
+
 /// What a client instance needs to reach the cluster and how often it refreshes its view of it.
 ///
 /// Defaults follow RocketMQ's Java client (`ClientConfig`): routes polled every 30 s, heartbeats every
@@ -31,13 +47,18 @@ public struct ClientConfiguration: Sendable, Hashable {
     public var loggerLabel: String
     /// Frame limit and connect timeout of the remoting connections.
     public var connectTimeout: Duration
+    /// How request headers are encoded. Binary by default: it costs a fraction of JSON to write and
+    /// to read, and RocketMQ brokers and name servers (Java 4.x included) decode either form and
+    /// answer in the request's.
+    public var headerEncoding: HeaderEncoding
 
     /// A configuration with Java's defaults for everything not given.
     public init(
         nameServerAddresses: [String], instanceName: String? = nil, clientIP: String? = nil, unitName: String? = nil,
         requestTimeout: Duration = .seconds(3), pollNameServerInterval: Duration = .seconds(30),
         heartbeatBrokerInterval: Duration = .seconds(30),
-        loggerLabel: String = "petrel.client", connectTimeout: Duration = .seconds(3)
+        loggerLabel: String = "petrel.client", connectTimeout: Duration = .seconds(3),
+        headerEncoding: HeaderEncoding = .binary
     ) {
         self.nameServerAddresses = nameServerAddresses
         if let instanceName, instanceName != Self.defaultInstanceName, !instanceName.isEmpty {
@@ -52,6 +73,7 @@ public struct ClientConfiguration: Sendable, Hashable {
         self.heartbeatBrokerInterval = heartbeatBrokerInterval
         self.loggerLabel = loggerLabel
         self.connectTimeout = connectTimeout
+        self.headerEncoding = headerEncoding
     }
 
     /// A configuration for the `;`-separated name-server list RocketMQ tools take (`namesrvAddr`).

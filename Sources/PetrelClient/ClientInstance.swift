@@ -147,6 +147,8 @@ public final class ClientInstance: Sendable {
     /// Sends `request` to `address` and returns the answer, whatever its code; `timeout` defaults to
     /// the configuration's `requestTimeout`. Throws `.timeout`, `.connectionFailed`, `.shutDown`.
     public func invoke(address: String, request: RemotingCommand, timeout: Duration? = nil) async throws(ClientError) -> RemotingCommand {
+        var request = request
+        request.serializeType = configuration.headerEncoding.serializeType
         do {
             return try await remoting.invoke(address: address, request: request, timeout: timeout ?? configuration.requestTimeout)
         } catch {
@@ -158,6 +160,7 @@ public final class ClientInstance: Sendable {
     public func invokeOneway(address: String, request: RemotingCommand) async throws(ClientError) {
         var oneway = request
         oneway.flag |= RemotingCommand.onewayFlag
+        oneway.serializeType = configuration.headerEncoding.serializeType
         do {
             try await remoting.invokeOneway(address: address, request: oneway)
         } catch {

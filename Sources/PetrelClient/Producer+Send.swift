@@ -104,9 +104,11 @@ extension Producer {
         uniqueKeys.next(nowMilliseconds: Self.nowMilliseconds())
     }
 
-    /// Sends with up to `attempts` tries on round-robin queues, skipping the broker that just failed,
-    /// all within `timeout`.
-    func deliver(_ prepared: PreparedMessage, attempts: Int, timeout: Duration?) async throws(ClientError) -> SendResult {
+    /// Sends with up to `attempts` tries on round-robin queues (the first on `firstQueue` when given),
+    /// skipping the broker that just failed, all within `timeout`.
+    func deliver(
+        _ prepared: PreparedMessage, attempts: Int, timeout: Duration?, firstQueue: MessageQueue? = nil
+    ) async throws(ClientError) -> SendResult {
         let budget = timeout ?? configuration.sendMessageTimeout
         let clock = ContinuousClock()
         let deadline = clock.now + budget
@@ -116,7 +118,12 @@ extension Producer {
         for attempt in 0..<attempts {
             let remaining = deadline - clock.now
             guard remaining > .zero else { break }
-            let queue = try await nextQueue(for: prepared.topic, lastBroker: lastBroker)
+            let queue: MessageQueue
+            if attempt == 0, let firstQueue {
+                queue = firstQueue
+            } else {
+                queue = try await nextQueue(for: prepared.topic, lastBroker: lastBroker)
+            }
             let started = clock.now
             do throws(ClientError) {
                 guard let result = try await sendRequest(prepared, to: queue, oneway: false, timeout: remaining) else {

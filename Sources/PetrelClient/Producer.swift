@@ -36,6 +36,10 @@ public final class Producer: Sendable {
     let uniqueKeys: UniqueKeyGenerator
     /// Lifecycle phase.
     private let phase = Mutex(Phase.created)
+    /// Messages waiting for an automatic batch, per topic (used when `configuration.autoBatch`).
+    let autoBatches = Mutex(AutoBatchTable())
+    /// Messages sent inside automatic batches of two or more, for tests and diagnostics.
+    let autoBatchedMessages = Atomic<Int>(0)
 
     /// A producer; `instance` defaults to the shared instance of `configuration.client.clientId`.
     public init(configuration: ProducerConfiguration, instance: ClientInstance? = nil) {
@@ -123,10 +127,15 @@ public final class Producer: Sendable {
 
     /// Sends `message` in the background and reports to `completion` (on a task of its own), retrying
     /// up to `retryTimesWhenSendAsyncFailed` times. Argument errors are reported to `completion` too.
+    /// With `autoBatch` the message may travel in a batch with others (see `ProducerConfiguration`).
     public func sendAsync(
         _ message: ProducerMessage, timeout: Duration? = nil,
         completion: @escaping @Sendable (Result<SendResult, ClientError>) -> Void
     ) {
+        if joinsAutoBatch(message) {
+            enqueueAutoBatch(message, timeout: timeout, completion: completion)
+            return
+        }
         let attempts = 1 + configuration.retryTimesWhenSendAsyncFailed
         Task {
             do throws(ClientError) {

@@ -34,6 +34,15 @@ public struct ProducerConfiguration: Sendable, Hashable {
     public var faultAvoidanceEnabled: Bool
     /// How long a broker that failed a send is avoided.
     public var brokerIsolationTime: Duration
+    /// Natural batching of `sendAsync` (Java 5.1 `autoBatch`, off by default): while a send to a
+    /// queue is in flight, further plain asynchronous sends to the topic wait and go as one
+    /// SEND_BATCH_MESSAGE when it completes. No timer: an idle producer sends each message alone.
+    public var autoBatch: Bool
+    /// Most messages in one automatic batch.
+    public var autoBatchMaximumMessages: Int
+    /// Most bytes (bodies and per-message overhead, estimated) in one automatic batch; batches never
+    /// exceed `maximumMessageSize` either.
+    public var autoBatchMaximumBytes: Int
 
     /// A configuration with Java's defaults for everything not given.
     public init(
@@ -42,7 +51,8 @@ public struct ProducerConfiguration: Sendable, Hashable {
         retryAnotherBrokerWhenNotStoredOK: Bool = false, compressBodyThreshold: Int = 4096, compressionLevel: Int = 5,
         maximumMessageSize: Int = 4 * 1024 * 1024, defaultTopicQueueNumbers: Int32 = 4,
         templateTopic: String = ProducerConfiguration.defaultTemplateTopic, faultAvoidanceEnabled: Bool = true,
-        brokerIsolationTime: Duration = .seconds(30)
+        brokerIsolationTime: Duration = .seconds(30), autoBatch: Bool = false, autoBatchMaximumMessages: Int = 64,
+        autoBatchMaximumBytes: Int = 512 * 1024
     ) {
         self.group = group
         self.client = client
@@ -57,6 +67,9 @@ public struct ProducerConfiguration: Sendable, Hashable {
         self.templateTopic = templateTopic
         self.faultAvoidanceEnabled = faultAvoidanceEnabled
         self.brokerIsolationTime = brokerIsolationTime
+        self.autoBatch = autoBatch
+        self.autoBatchMaximumMessages = autoBatchMaximumMessages
+        self.autoBatchMaximumBytes = autoBatchMaximumBytes
     }
 
     /// Checks every value; the error names the setting.
@@ -73,5 +86,7 @@ public struct ProducerConfiguration: Sendable, Hashable {
         }
         guard maximumMessageSize > 0 else { throw ClientError(.invalidConfiguration, "maximumMessageSize must be positive") }
         guard defaultTopicQueueNumbers > 0 else { throw ClientError(.invalidConfiguration, "defaultTopicQueueNumbers must be positive") }
+        guard autoBatchMaximumMessages > 0 else { throw ClientError(.invalidConfiguration, "autoBatchMaximumMessages must be positive") }
+        guard autoBatchMaximumBytes > 0 else { throw ClientError(.invalidConfiguration, "autoBatchMaximumBytes must be positive") }
     }
 }

@@ -81,23 +81,40 @@ final class Dispatcher: @unchecked Sendable {
         finished.wait()
     }
 
+    /// How long the thread naps after a pass that found records before it looks again. Java's reput
+    /// service dispatches in passes 1 ms apart the same way.
+    static let passInterval: TimeInterval = 0.001
+
     /// The thread's loop: wait for work, dispatch, repeat; a periodic wake covers missed signals.
+    ///
+    /// After a pass that found records the thread naps `passInterval` without announcing sleep, so
+    /// appenders under load do not signal it (each signal cost a context switch per message on a
+    /// busy core) and the next pass takes everything appended meanwhile. Only after a pass that found
+    /// nothing does it announce sleep and wait for a signal: the first message after a quiet spell is
+    /// dispatched at once, later ones of a burst within `passInterval`.
     private func loop() {
+        var foundRecords = false
         while true {
             condition.lock()
-            // Announce sleep before the last look at the limit: an appender that published after
-            // this look sees `sleeping` and signals; one that published before is seen by the look.
-            sleeping.store(true, ordering: .sequentiallyConsistent)
-            if !pending && !stopping && limit() <= dispatchedOffset {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
+            if foundRecords && !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.passInterval))
+            } else {
+                // Announce sleep before the last look at the limit: an appender that published after
+                // this look sees `sleeping` and signals; one that published before is seen by the look.
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                if !pending && !stopping && limit() <= dispatchedOffset {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
+                }
+                sleeping.store(false, ordering: .sequentiallyConsistent)
             }
-            sleeping.store(false, ordering: .sequentiallyConsistent)
             pending = false
             let stop = stopping
             condition.unlock()
+            let before = dispatchedOffset
             do { try dispatchAvailable() } catch {
                 logger.error("dispatch stopped at \(dispatchedOffset): \(error)")
             }
+            foundRecords = dispatchedOffset > before
             if stop { break }
         }
         finished.signal()

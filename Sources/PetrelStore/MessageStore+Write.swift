@@ -11,31 +11,41 @@ extension MessageStore {
 
     /// Appends messages of one topic and queue contiguously, with consecutive queue offsets.
     public func put(batch messages: [StoredMessage]) async -> PutResult {
-        if isClosed { return PutResult(status: .serviceNotAvailable) }
-        if let failure = flushService.stickyFailure { return PutResult(status: .flushFailed(failure.description)) }
-        if diskFull.load(ordering: .relaxed) { return PutResult(status: .diskFull) }
+        let (result, flushTarget) = putWithoutFlushWait(batch: messages)
+        guard let flushTarget else { return result }
+        let status = await flushService.waitForFlush(upTo: flushTarget)
+        return PutResult(status: status, appended: result.appended)
+    }
+
+    /// Appends like `put(batch:)` without waiting: returns the result and, when the caller has to
+    /// wait for a `SYNC_FLUSH` before answering, the commit-log offset to wait for (nil otherwise,
+    /// always nil under `ASYNC_FLUSH`). Lets a broker answer asynchronously flushed sends on its
+    /// event loop without a task.
+    public func putWithoutFlushWait(batch messages: [StoredMessage]) -> (result: PutResult, flushTarget: Int64?) {
+        if isClosed { return (PutResult(status: .serviceNotAvailable), nil) }
+        if let failure = flushService.stickyFailure { return (PutResult(status: .flushFailed(failure.description)), nil) }
+        if diskFull.load(ordering: .relaxed) { return (PutResult(status: .diskFull), nil) }
         let batch: EncodedBatch
         do {
             batch = try EncodedBatch(messages.map(prepareForStore), maximumMessageSize: configuration.maximumMessageSize)
         } catch {
-            return PutResult(status: .messageIllegal(error.message))
+            return (PutResult(status: .messageIllegal(error.message)), nil)
         }
         guard batch.bytes.count + StoredMessageLayout.blankRecordSize <= configuration.commitLogSegmentSize else {
-            return PutResult(status: .messageIllegal(
-                "batch of \(batch.bytes.count) bytes does not fit a \(configuration.commitLogSegmentSize)-byte segment"))
+            return (PutResult(status: .messageIllegal(
+                "batch of \(batch.bytes.count) bytes does not fit a \(configuration.commitLogSegmentSize)-byte segment")), nil)
         }
         let appended: AppendedRecords
         do { appended = try append(batch) } catch {
             logger.error("append failed: \(error)")
-            return PutResult(status: .ioFailure(error.description))
+            return (PutResult(status: .ioFailure(error.description)), nil)
         }
         let waits = messages.first?.message.properties[PropertyKey.waitStoreMessageOK] != "false"
         guard configuration.flushMode == .sync, waits else {
             dispatcher.wake()
-            return PutResult(status: .ok, appended: appended)
+            return (PutResult(status: .ok, appended: appended), nil)
         }
-        let status = await flushService.waitForFlush(upTo: appended.endOffset.rawValue)
-        return PutResult(status: status, appended: appended)
+        return (PutResult(status: .ok, appended: appended), appended.endOffset.rawValue)
     }
 
     /// Sets the fields the store owns and compresses the body when configured to.

@@ -29,6 +29,10 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Requests in flight per client: 1 = one at a time (latency), 256 = pipelined.")
     var inFlight = 1
 
+    /// Request header serialization.
+    @Option(help: "Request header encoding: binary (the client's default) or json.")
+    var headerEncoding: HeaderEncoding = .binary
+
     /// Checks the counts shared by both commands.
     func validateCounts() throws {
         guard !namesrv.isEmpty else { throw ValidationError("--namesrv must not be empty.") }
@@ -44,9 +48,12 @@ struct ClusterOptions: ParsableArguments {
         let instanceName = "petrel-bench-\(getpid())-\(index)"
         return ClientConfiguration(
             nameServerAddresses: namesrv.split(separator: ";").map { String($0) },
-            instanceName: instanceName, clientIP: "127.0.0.1")
+            instanceName: instanceName, clientIP: "127.0.0.1", headerEncoding: headerEncoding)
     }
 }
+
+/// `--header-encoding binary|json`.
+extension HeaderEncoding: ExpressibleByArgument {}
 
 /// Counters that every client task updates and the progress line and the report read.
 final class RunCounters: Sendable {

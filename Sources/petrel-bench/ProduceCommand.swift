@@ -38,6 +38,14 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(help: "Messages per batch in batch mode.")
     var batch = 32
 
+    /// Natural batching of async sends (`ProducerConfiguration.autoBatch`).
+    @Flag(help: "Async mode: let the producer batch sends that wait for a busy queue (autoBatch).")
+    var autoBatch = false
+
+    /// Most messages per automatic batch.
+    @Option(help: "Most messages in one automatic batch (with --auto-batch).")
+    var autoBatchMaxMessages = 64
+
     /// The producer group.
     @Option(help: "Producer group name.")
     var group = "petrel-bench-producer"
@@ -50,6 +58,9 @@ struct ProduceCommand: AsyncParsableCommand {
         try cluster.validateCounts()
         guard producers > 0 else { throw ValidationError("--producers must be positive, not \(producers).") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, not \(batch).") }
+        guard autoBatchMaxMessages > 0 else {
+            throw ValidationError("--auto-batch-max-messages must be positive, not \(autoBatchMaxMessages).")
+        }
     }
 
     /// Starts the producers, warms the route, sends, reports.
@@ -57,7 +68,9 @@ struct ProduceCommand: AsyncParsableCommand {
         _ = BenchLogging.logger
         var started: [Producer] = []
         for index in 0..<producers {
-            let configuration = ProducerConfiguration(group: group, client: cluster.clientConfiguration(index: index))
+            let configuration = ProducerConfiguration(
+                group: group, client: cluster.clientConfiguration(index: index), autoBatch: autoBatch,
+                autoBatchMaximumMessages: autoBatchMaxMessages)
             let producer = Producer(configuration: configuration)
             do throws(ClientError) {
                 try await producer.start()
@@ -101,6 +114,8 @@ struct ProduceCommand: AsyncParsableCommand {
             ReportField("producers", label: "producers", .integer(producers)),
             ReportField("in_flight", label: "in flight", unit: "per producer", .integer(cluster.inFlight)),
             ReportField("batch", label: "batch", .integer(mode == .batch ? batch : 1)),
+            ReportField("auto_batch", label: "auto batch", .text(autoBatch ? "max\(autoBatchMaxMessages)" : "off")),
+            ReportField("header", label: "header encoding", .text(cluster.headerEncoding.rawValue)),
             ReportField("msgs", label: "messages", .integer(messages)),
             ReportField("size", label: "message size", unit: "bytes", .integer(cluster.messageSize)),
         ] + NetworkReport.throughputAndLatency(
