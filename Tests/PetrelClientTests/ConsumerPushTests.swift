@@ -51,6 +51,22 @@ import Testing
         await consumer.shutdown()
         await broker.raw.shutdown()
     }
+
+    /// A consumer may start before its topic exists (as with the official clients): it waits for the
+    /// route and consumes what is sent once the topic is created.
+    @Test func consumerStartedBeforeItsTopicExistsConsumesOnceItIsCreated() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        let recorder = ReceivedRecorder()
+        let consumer = try await Self.consumer(Self.configuration(broker, group: "G-late", topic: "PushLate"), recorder: recorder)
+        #expect(consumer.assignedQueues.isEmpty)
+        try await broker.createTopic("PushLate")
+        for index in 0..<8 { try await broker.send(topic: "PushLate", queueId: Int32(index % 4), body: "late\(index)") }
+        let sent = Set((0..<8).map { "late\($0)" })
+        #expect(await poll(seconds: 60) { recorder.distinctBodies == sent }, "received \(recorder.distinctBodies.count) of 8")
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
 }
 
 /// Filtering, broadcasting and resuming.

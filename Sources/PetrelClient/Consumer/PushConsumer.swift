@@ -113,8 +113,13 @@ public final class PushConsumer: Sendable {
             for topic in subscriptions.keys.sorted() {
                 do {
                     _ = try await client.topicRoute(topic)
-                } catch where topic.hasPrefix(RetryTopics.retryPrefix) {
-                    // The broker creates the retry topic at the first heartbeat; its route comes later.
+                } catch where topic.hasPrefix(RetryTopics.retryPrefix) || error.code == .topicNotFound {
+                    // The broker creates the retry topic at the first heartbeat, and a topic may be
+                    // created after its consumers start (as the official clients allow): the rebalance
+                    // loop keeps asking for the route.
+                    if error.code == .topicNotFound && !topic.hasPrefix(RetryTopics.retryPrefix) {
+                        client.logger.warning("no route for \(topic) yet; consumer \(group) waits for it")
+                    }
                 }
             }
         } catch {
