@@ -1,10 +1,44 @@
 import PetrelPluginHost
 
+/// A strategy backed by a loaded C plugin. Every kind is loaded the same three ways (a reference
+/// through a host, a path, a name in a directory), so those initialisers are written once here.
+public protocol PluginBackedStrategy {
+    /// The loaded plugin's type (`SelectorPlugin`, `AllocatorPlugin`).
+    associatedtype Plugin
+    /// The strategy over an already loaded plugin.
+    init(plugin: Plugin)
+    /// Loads `reference` through `host` and initialises it with `config`.
+    static func load(_ reference: PluginReference, host: PluginHost, config: String) throws(PluginError) -> Plugin
+}
+
+extension PluginBackedStrategy {
+    /// Loads `reference` (`.path("/x/selector-hash.so")` or `.named("selector-hash")` from `host`'s
+    /// plugin directory) and initialises it with `config`.
+    public init(_ reference: PluginReference, host: PluginHost = PluginHost(), config: String = "") throws(ClientError) {
+        do {
+            self.init(plugin: try Self.load(reference, host: host, config: config))
+        } catch {
+            throw ClientError(error)
+        }
+    }
+
+    /// Loads the plugin library at `path` (e.g. `build/plugins/selector-hash.so`).
+    public init(path: String, config: String = "") throws(ClientError) {
+        try self.init(.path(path), config: config)
+    }
+
+    /// Loads `<directory>/<name>.so`; `name` may hold only a-z, 0-9 and '-'.
+    public init(named name: String, directory: String, config: String = "") throws(ClientError) {
+        let host = PluginHost(configuration: PluginHostConfiguration(pluginDirectory: directory))
+        try self.init(.named(name), host: host, config: config)
+    }
+}
+
 /// A C selector plugin (include/petrel_plugin.h) as a `MessageQueueSelector`: the producer cannot
 /// tell it from a built-in one. The plugin sees the topic, tags, keys, body and the queue count and
 /// answers an index into the topic's publish queues; a failure or an out-of-range index fails the
 /// send with `.pluginFailed` naming the plugin.
-public struct PluginQueueSelector: MessageQueueSelector {
+public struct PluginQueueSelector: MessageQueueSelector, PluginBackedStrategy {
     /// The loaded plugin.
     public let plugin: SelectorPlugin
 
@@ -13,24 +47,9 @@ public struct PluginQueueSelector: MessageQueueSelector {
         self.plugin = plugin
     }
 
-    /// Loads `reference` (`.path("/x/selector-hash.so")` or `.named("selector-hash")` from `host`'s
-    /// plugin directory) and initialises it with `config`.
-    public init(_ reference: PluginReference, host: PluginHost = PluginHost(), config: String = "") throws(ClientError) {
-        do {
-            self.init(plugin: try host.selector(reference, config: config))
-        } catch {
-            throw ClientError(error)
-        }
-    }
-
-    /// Loads the selector plugin library at `path` (e.g. `build/plugins/selector-hash.so`).
-    public init(path: String, config: String = "") throws(ClientError) {
-        try self.init(.path(path), config: config)
-    }
-
-    /// Loads `<directory>/<name>.so`; `name` may hold only a-z, 0-9 and '-'.
-    public init(named name: String, directory: String, config: String = "") throws(ClientError) {
-        try self.init(.named(name), host: PluginHost(configuration: PluginHostConfiguration(pluginDirectory: directory)), config: config)
+    /// Loads a selector plugin through `host`.
+    public static func load(_ reference: PluginReference, host: PluginHost, config: String) throws(PluginError) -> SelectorPlugin {
+        try host.selector(reference, config: config)
     }
 
     /// The queue the plugin picks; nil when it fails (`checkedSelect` says why).
@@ -58,7 +77,7 @@ public struct PluginQueueSelector: MessageQueueSelector {
 
 /// A C allocator plugin as a `QueueAllocationStrategy`, for push and pull consumers. The host asks
 /// the plugin for every client's share and refuses answers naming missing queues or overlapping.
-public struct PluginAllocationStrategy: QueueAllocationStrategy {
+public struct PluginAllocationStrategy: QueueAllocationStrategy, PluginBackedStrategy {
     /// The loaded plugin.
     public let plugin: AllocatorPlugin
 
@@ -70,23 +89,9 @@ public struct PluginAllocationStrategy: QueueAllocationStrategy {
         self.plugin = plugin
     }
 
-    /// Loads `reference` from `host` and initialises it with `config`.
-    public init(_ reference: PluginReference, host: PluginHost = PluginHost(), config: String = "") throws(ClientError) {
-        do {
-            self.init(plugin: try host.allocator(reference, config: config))
-        } catch {
-            throw ClientError(error)
-        }
-    }
-
-    /// Loads the allocator plugin library at `path`.
-    public init(path: String, config: String = "") throws(ClientError) {
-        try self.init(.path(path), config: config)
-    }
-
-    /// Loads `<directory>/<name>.so`; `name` may hold only a-z, 0-9 and '-'.
-    public init(named name: String, directory: String, config: String = "") throws(ClientError) {
-        try self.init(.named(name), host: PluginHost(configuration: PluginHostConfiguration(pluginDirectory: directory)), config: config)
+    /// Loads an allocator plugin through `host`.
+    public static func load(_ reference: PluginReference, host: PluginHost, config: String) throws(PluginError) -> AllocatorPlugin {
+        try host.allocator(reference, config: config)
     }
 
     /// This client's queues; empty when the plugin fails (`checkedAllocate` says why).
