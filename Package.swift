@@ -230,6 +230,7 @@ let package = Package(
         .testTarget(
             name: "PetrelPluginHostTests",
             dependencies: [
+                "PetrelCore",
                 "PetrelPluginHost",
                 "CPetrel",
                 .product(name: "Logging", package: "swift-log"),

@@ -2,44 +2,6 @@ import NIOCore
 import PetrelCore
 import Synchronization
 
-/// A message queue as lock bodies name it: `{"brokerName":S,"queueId":I,"topic":S}` (spec §4.2).
-public struct LockedQueue: Hashable, Sendable, Comparable {
-    /// The topic.
-    public var topic: String
-    /// The broker serving the queue.
-    public var brokerName: String
-    /// The queue within the topic.
-    public var queueId: Int32
-
-    /// A queue.
-    public init(topic: String, brokerName: String, queueId: Int32) {
-        self.topic = topic
-        self.brokerName = brokerName
-        self.queueId = queueId
-    }
-
-    /// Decodes an MQ object; `topic` and `queueId` are required, `brokerName` defaults to empty.
-    public init(json: JSONValue) throws(CoreError) {
-        let reader = try JSONObjectReader(json, context: "MessageQueue")
-        topic = try reader.requiredString("topic")
-        brokerName = try reader.string("brokerName") ?? ""
-        guard let queueId = try reader.int32("queueId") else {
-            throw CoreError(.invalidJSONField, "MessageQueue.queueId: missing")
-        }
-        self.queueId = queueId
-    }
-
-    /// The MQ object.
-    public var json: JSONValue {
-        .object(["topic": .string(topic), "brokerName": .string(brokerName), "queueId": .integer(queueId)])
-    }
-
-    /// Topic, then broker, then queue id: a stable order for responses.
-    public static func < (lhs: LockedQueue, rhs: LockedQueue) -> Bool {
-        (lhs.topic, lhs.brokerName, lhs.queueId) < (rhs.topic, rhs.brokerName, rhs.queueId)
-    }
-}
-
 /// The body of LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42):
 /// `{"consumerGroup":S,"clientId":S,"mqSet":[MQ…]}` (spec §17). The C++ client ends it with `\n`,
 /// which the tolerant parser accepts.
@@ -49,10 +11,10 @@ public struct LockBatchRequestBody: Sendable {
     /// The requesting client.
     public var clientId: String
     /// The queues to lock or unlock.
-    public var queues: [LockedQueue]
+    public var queues: [MessageQueue]
 
     /// A body.
-    public init(consumerGroup: String, clientId: String, queues: [LockedQueue]) {
+    public init(consumerGroup: String, clientId: String, queues: [MessageQueue]) {
         self.consumerGroup = consumerGroup
         self.clientId = clientId
         self.queues = queues
@@ -63,9 +25,9 @@ public struct LockBatchRequestBody: Sendable {
         let reader = try JSONObjectReader(JSONValue.parse(jsonBuffer), context: "LockBatchRequestBody")
         consumerGroup = try reader.requiredString("consumerGroup")
         clientId = try reader.requiredString("clientId")
-        var queues: [LockedQueue] = []
+        var queues: [MessageQueue] = []
         for element in try reader.array("mqSet") ?? [] where element != .null {
-            queues.append(try LockedQueue(json: element))
+            queues.append(try MessageQueue(json: element, defaultBrokerName: ""))
         }
         self.queues = queues
     }
@@ -101,7 +63,7 @@ public final class QueueLockTable: Sendable {
     /// Lock lifetime in milliseconds.
     public let expiry: Int64
     /// Consumer group → queue → lock.
-    private let locks = Mutex<[String: [LockedQueue: Lock]]>([:])
+    private let locks = Mutex<[String: [MessageQueue: Lock]]>([:])
 
     /// An empty table whose locks last `expiry` ms.
     public init(expiry: Int64 = QueueLockTable.defaultExpiry) {
@@ -112,11 +74,11 @@ public final class QueueLockTable: Sendable {
     /// them. `isAlive` tells whether another holder is still a live member of the group; a lock of a
     /// holder that is not is taken over.
     public func lock(
-        group: String, clientId: String, queues: [LockedQueue], now: Int64, isAlive: (String) -> Bool = { _ in true }
-    ) -> [LockedQueue] {
+        group: String, clientId: String, queues: [MessageQueue], now: Int64, isAlive: (String) -> Bool = { _ in true }
+    ) -> [MessageQueue] {
         locks.withLock { locks in
             var table = locks[group] ?? [:]
-            var granted: [LockedQueue] = []
+            var granted: [MessageQueue] = []
             for queue in Set(queues) {
                 if let held = table[queue], held.clientId != clientId, now - held.lastLocked <= expiry, isAlive(held.clientId) {
                     continue
@@ -131,10 +93,10 @@ public final class QueueLockTable: Sendable {
 
     /// Releases those of `queues` that `clientId` holds in `group`; returns them.
     @discardableResult
-    public func unlock(group: String, clientId: String, queues: [LockedQueue]) -> [LockedQueue] {
+    public func unlock(group: String, clientId: String, queues: [MessageQueue]) -> [MessageQueue] {
         locks.withLock { locks in
             guard var table = locks[group] else { return [] }
-            var released: [LockedQueue] = []
+            var released: [MessageQueue] = []
             for queue in Set(queues) where table[queue]?.clientId == clientId {
                 table[queue] = nil
                 released.append(queue)
@@ -156,7 +118,7 @@ public final class QueueLockTable: Sendable {
     }
 
     /// The client holding `queue` in `group` at time `now`, nil when it is free or the lock expired.
-    public func holder(group: String, queue: LockedQueue, now: Int64) -> String? {
+    public func holder(group: String, queue: MessageQueue, now: Int64) -> String? {
         locks.withLock { locks in
             guard let held = locks[group]?[queue], now - held.lastLocked <= expiry else { return nil }
             return held.clientId

@@ -1,6 +1,7 @@
 import CPetrel
 import Foundation
 import PetrelClient
+import PetrelCore
 
 /// The C view of a send result.
 enum SendResults {

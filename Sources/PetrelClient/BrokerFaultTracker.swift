@@ -1,3 +1,4 @@
+import PetrelCore
 import Synchronization
 
 /// Latency-based broker avoidance (Java `MQFaultStrategy` with `LatencyFaultToleranceImpl`): a broker

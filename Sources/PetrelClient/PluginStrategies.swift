@@ -1,3 +1,4 @@
+import PetrelCore
 import PetrelPluginHost
 
 /// A strategy backed by a loaded C plugin. Every kind is loaded the same three ways (a reference
@@ -103,9 +104,8 @@ public struct PluginAllocationStrategy: QueueAllocationStrategy, PluginBackedStr
     public func checkedAllocate(
         group: String, currentClientId: String, allClientIds: [String], allQueues: [MessageQueue]
     ) throws(ClientError) -> [MessageQueue] {
-        let queues = allQueues.map { PluginQueue(topic: $0.topic, brokerName: $0.brokerName, queueId: $0.queueId) }
         do {
-            return try plugin.allocate(group: group, currentClientId: currentClientId, allClientIds: allClientIds, queues: queues)
+            return try plugin.allocate(group: group, currentClientId: currentClientId, allClientIds: allClientIds, queues: allQueues)
                 .map { allQueues[$0] }
         } catch {
             throw ClientError(error)

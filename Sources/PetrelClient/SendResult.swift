@@ -1,3 +1,4 @@
+import PetrelCore
 import PetrelRemoting
 
 /// How a broker stored a sent message (Java `SendStatus`). Every status means the message is in the

@@ -1,21 +1,5 @@
 import CPetrel
-
-/// One queue as an allocator plugin sees it.
-public struct PluginQueue: Sendable, Hashable {
-    /// The topic.
-    public var topic: String
-    /// The broker group.
-    public var brokerName: String
-    /// The queue's number on that broker group.
-    public var queueId: Int32
-
-    /// A queue.
-    public init(topic: String, brokerName: String, queueId: Int32) {
-        self.topic = topic
-        self.brokerName = brokerName
-        self.queueId = queueId
-    }
-}
+import PetrelCore
 
 /// A loaded allocator plugin: a client's share of a group's queues, checked for range and overlap.
 public final class AllocatorPlugin: Sendable {
@@ -45,7 +29,7 @@ public final class AllocatorPlugin: Sendable {
     /// share and refuses the answer when any share names a queue that does not exist, names one twice,
     /// or overlaps another client's share (two clients would consume one queue).
     public func allocate(
-        group: String, currentClientId: String, allClientIds: [String], queues: [PluginQueue]
+        group: String, currentClientId: String, allClientIds: [String], queues: [MessageQueue]
     ) throws(PluginError) -> [Int] {
         let clients = allClientIds.contains(currentClientId) ? allClientIds : [currentClientId]
         var owners: [Int: String] = [:]
@@ -55,7 +39,7 @@ public final class AllocatorPlugin: Sendable {
             for index in share {
                 if let other = owners[index] {
                     let what = other == client ? "twice to \(client)" : "to both \(other) and \(client)"
-                    throw PluginError(.invalidResult, plugin: name, "allocate gave queue \(index) (\(Self.describe(queues[index]))) \(what)")
+                    throw PluginError(.invalidResult, plugin: name, "allocate gave queue \(index) (\(queues[index])) \(what)")
                 }
                 owners[index] = client
             }
@@ -65,7 +49,7 @@ public final class AllocatorPlugin: Sendable {
     }
 
     /// One call of the plugin for `client`, with the indexes checked against the queue count.
-    private func share(of client: String, group: String, allClientIds: [String], queues: [PluginQueue]) throws(PluginError) -> [Int] {
+    private func share(of client: String, group: String, allClientIds: [String], queues: [MessageQueue]) throws(PluginError) -> [Int] {
         let clientStrings = CStringArray(allClientIds)
         let fixed = CStringArray([group, client])
         let queueStrings = CStringArray(queues.flatMap { [$0.topic, $0.brokerName] })
@@ -98,5 +82,4 @@ public final class AllocatorPlugin: Sendable {
     }
 
     /// `topic@broker#id`.
-    private static func describe(_ queue: PluginQueue) -> String { "\(queue.topic)@\(queue.brokerName)#\(queue.queueId)" }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PetrelClient
+import PetrelCore
 
 /// `petrel-bench consume`: reads stored messages of a topic from the start with `PullConsumer`.
 struct ConsumeCommand: AsyncParsableCommand {

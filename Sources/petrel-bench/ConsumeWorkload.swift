@@ -1,4 +1,5 @@
 import PetrelClient
+import PetrelCore
 import PetrelStore
 import Synchronization
 

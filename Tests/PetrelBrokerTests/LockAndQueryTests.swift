@@ -9,20 +9,20 @@ import Testing
 /// Orderly consumption locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ) and message look-ups
 /// (QUERY_MESSAGE / VIEW_MESSAGE_BY_ID).
 @Suite struct LockAndQueryTests {
-    static let queue0 = LockedQueue(topic: "TopicOrder", brokerName: "broker-a", queueId: 0)
-    static let queue1 = LockedQueue(topic: "TopicOrder", brokerName: "broker-a", queueId: 1)
+    static let queue0 = MessageQueue(topic: "TopicOrder", brokerName: "broker-a", queueId: 0)
+    static let queue1 = MessageQueue(topic: "TopicOrder", brokerName: "broker-a", queueId: 1)
 
     /// A lock or unlock request as the C++ client sends it (JSON ending in a newline).
-    static func lockRequest(_ code: RequestCode, group: String = "CG_order", clientId: String, queues: [LockedQueue]) -> RemotingCommand {
+    static func lockRequest(_ code: RequestCode, group: String = "CG_order", clientId: String, queues: [MessageQueue]) -> RemotingCommand {
         let body = LockBatchRequestBody(consumerGroup: group, clientId: clientId, queues: queues)
         return RemotingCommand.request(code: code, body: ByteBuffer(string: body.json.serializedString + "\n"))
     }
 
     /// The queues of a LOCK_BATCH_MQ response.
-    static func granted(_ response: RemotingCommand) throws -> [LockedQueue] {
+    static func granted(_ response: RemotingCommand) throws -> [MessageQueue] {
         let body = try #require(response.body)
         let reader = try JSONObjectReader(JSONValue.parse(body), context: "LockBatchResponseBody")
-        return try (reader.array("lockOKMQSet") ?? []).map { element throws(CoreError) in try LockedQueue(json: element) }.sorted()
+        return try (reader.array("lockOKMQSet") ?? []).map { element throws(CoreError) in try MessageQueue(json: element) }.sorted()
     }
 
     @Test func tableGrantsRefusesRenewsAndTakesOverExpiredLocks() {

@@ -1,4 +1,5 @@
 import PetrelClient
+import PetrelCore
 import Testing
 
 /// The allocation strategies split a topic's queues so that every queue has exactly one owner.

@@ -1,5 +1,6 @@
 import Foundation
 import PetrelClient
+import PetrelCore
 import Testing
 
 /// The broadcasting offset store keeps offsets in memory and, when given a path, in a file.

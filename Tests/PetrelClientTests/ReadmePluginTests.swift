@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PetrelClient
+import PetrelCore
 import Testing
 
 /// The selector plugin README.md shows, extracted from README.md, built with the command the README

@@ -1,4 +1,5 @@
 import PetrelClient
+import PetrelCore
 import Testing
 
 /// The rebalance state machine turns assignments into start/drop/lock/unlock actions.

@@ -1,3 +1,4 @@
+import PetrelCore
 import PetrelPluginHost
 import Testing
 
@@ -85,7 +86,7 @@ import Testing
         #expect(range?.plugin == "broken-selector-range")
         #expect(range?.message.contains("queue index 4") == true)
 
-        let queues = (0..<4).map { PluginQueue(topic: "T", brokerName: "b", queueId: Int32($0)) }
+        let queues = (0..<4).map { MessageQueue(topic: "T", brokerName: "b", queueId: Int32($0)) }
         let missingQueue = try host.allocator(.path(library, plugin: "broken-allocator-range"))
         let missing = refusal { _ = try missingQueue.allocate(group: "G", currentClientId: "a", allClientIds: ["a", "b"], queues: queues) }
         #expect(missing?.code == .invalidResult)

@@ -1,3 +1,4 @@
+import PetrelCore
 import PetrelPluginHost
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
     /// and a membership change moves far fewer queues than a reshuffle would.
     @Test func consistentHashCoversEveryQueueOnceAsClientsJoinAndLeave() throws {
         let allocator = try host().allocator(.named("allocate-consistent-hash"))
-        let queues = (0..<16).map { PluginQueue(topic: "T", brokerName: $0 < 8 ? "broker-a" : "broker-b", queueId: Int32($0 % 8)) }
+        let queues = (0..<16).map { MessageQueue(topic: "T", brokerName: $0 < 8 ? "broker-a" : "broker-b", queueId: Int32($0 % 8)) }
         let everyone = (1...5).map { "10.0.0.\($0)@\($0)" }
         var memberships: [[String]] = (1...5).map { Array(everyone.prefix($0)) }
         memberships += [Array(everyone.dropFirst()), Array(everyone.dropFirst(2)), [everyone[4]]]

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PetrelCore
 
 /// The messages pulled from one queue and not yet consumed, with the flow control that stops
 /// pulling when too many wait (Java's `ProcessQueue`).

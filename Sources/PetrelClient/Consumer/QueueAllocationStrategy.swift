@@ -1,3 +1,5 @@
+import PetrelCore
+
 /// Decides which of a consumer group's queues one client consumes (clustering mode).
 ///
 /// Every client of the group runs the same strategy over the same sorted inputs and takes its own

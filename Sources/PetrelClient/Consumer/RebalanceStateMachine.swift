@@ -1,3 +1,5 @@
+import PetrelCore
+
 /// What a consumer must do to move from the queues it serves to a new assignment.
 public enum RebalanceAction: Hashable, Sendable {
     /// Create a process queue and start pulling at the queue's stored (or initial) offset.

@@ -1,6 +1,5 @@
-import PetrelCore
-
-/// One queue of a topic on one broker group: what producers send to and consumers pull from.
+/// One queue of a topic on one broker group: what producers send to and consumers pull from, what
+/// lock bodies name, and what allocator plugins are given.
 ///
 /// JSON (lock bodies, consumer running info): `{"brokerName":"broker-a","queueId":0,"topic":"T"}`.
 /// Ordering is by topic, broker name, then queue id, as Java's `MessageQueue.compareTo`.
@@ -21,11 +20,24 @@ public struct MessageQueue: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// Decodes `{"brokerName","queueId","topic"}`; all three are required.
     public init(json: JSONValue) throws(CoreError) {
+        try self.init(json: json, defaultBrokerName: nil)
+    }
+
+    /// Decodes `{"brokerName","queueId","topic"}`. `topic` and `queueId` are required; so is
+    /// `brokerName` unless `defaultBrokerName` is given (the broker reads lock bodies leniently).
+    public init(json: JSONValue, defaultBrokerName: String?) throws(CoreError) {
         let reader = try JSONObjectReader(json, context: "MessageQueue")
         guard let queueId = try reader.int32("queueId") else {
             throw CoreError(.invalidJSONField, "MessageQueue.queueId is required")
         }
-        self.init(topic: try reader.requiredString("topic"), brokerName: try reader.requiredString("brokerName"), queueId: queueId)
+        let topic = try reader.requiredString("topic")
+        let brokerName: String
+        if let defaultBrokerName {
+            brokerName = try reader.string("brokerName") ?? defaultBrokerName
+        } else {
+            brokerName = try reader.requiredString("brokerName")
+        }
+        self.init(topic: topic, brokerName: brokerName, queueId: queueId)
     }
 
     /// The JSON object.
