@@ -97,3 +97,23 @@ extension ClientInstance {
         return try await invoke(address: address, request: request, timeout: timeout)
     }
 }
+
+extension ClientInstance {
+    /// Fetches the routes of a consumer's subscribed topics at start. A topic with no route yet is
+    /// logged, not an error: topics may be created after their consumers start (as the official
+    /// clients allow), and the rebalance and poll loops keep asking. Any error for a topic for which
+    /// `isProvisional` is true is ignored as well; other errors are thrown.
+    func fetchSubscribedRoutes(
+        _ topics: some Sequence<String>, group: String, isProvisional: (String) -> Bool = { _ in false }
+    ) async throws(ClientError) {
+        for topic in topics.sorted() {
+            do {
+                _ = try await topicRoute(topic)
+            } catch where isProvisional(topic) {
+                continue
+            } catch where error.code == .topicNotFound {
+                logger.warning("no route for \(topic) yet; consumer \(group) waits for it")
+            }
+        }
+    }
+}

@@ -101,14 +101,7 @@ public final class PullConsumer: Sendable {
         let group = configuration.group
         do {
             try client.registerConsumer(group: group) { [weak self] in self?.consumerData ?? ConsumerData(groupName: group) }
-            for topic in subscriptions.keys.sorted() {
-                do {
-                    _ = try await client.topicRoute(topic)
-                } catch where error.code == .topicNotFound {
-                    // A topic may be created after its consumers start: polling keeps asking for it.
-                    client.logger.warning("no route for \(topic) yet; consumer \(group) waits for it")
-                }
-            }
+            try await client.fetchSubscribedRoutes(subscriptions.keys, group: group)
         } catch {
             await client.unregisterConsumer(group: group)
             await client.shutdown()

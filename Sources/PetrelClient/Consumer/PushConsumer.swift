@@ -110,18 +110,8 @@ public final class PushConsumer: Sendable {
         let group = configuration.group
         do {
             try client.registerConsumer(group: group) { [weak self] in self?.consumerData ?? ConsumerData(groupName: group) }
-            for topic in subscriptions.keys.sorted() {
-                do {
-                    _ = try await client.topicRoute(topic)
-                } catch where topic.hasPrefix(RetryTopics.retryPrefix) || error.code == .topicNotFound {
-                    // The broker creates the retry topic at the first heartbeat, and a topic may be
-                    // created after its consumers start (as the official clients allow): the rebalance
-                    // loop keeps asking for the route.
-                    if error.code == .topicNotFound && !topic.hasPrefix(RetryTopics.retryPrefix) {
-                        client.logger.warning("no route for \(topic) yet; consumer \(group) waits for it")
-                    }
-                }
-            }
+            // The broker creates the retry topic at the first heartbeat: its route comes later.
+            try await client.fetchSubscribedRoutes(subscriptions.keys, group: group) { $0.hasPrefix(RetryTopics.retryPrefix) }
         } catch {
             await client.unregisterConsumer(group: group)
             await client.shutdown()
