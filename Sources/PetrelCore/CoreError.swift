@@ -22,6 +22,8 @@ public struct CoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidJSONField
         /// A zlib/deflate stream that is damaged, truncated, or fails its Adler-32 check.
         case malformedCompressedData
+        /// A setting (a topic attribute, …) whose value is out of range or does not parse.
+        case invalidArgument
     }
 
     /// What went wrong, stably.

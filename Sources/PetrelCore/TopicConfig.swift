@@ -82,12 +82,17 @@ public struct TopicConfig: Hashable, Sendable, JSONConvertible {
     public var topicSysFlag: Int32
     /// True for an ordered (FIFO per queue) topic.
     public var order: Bool
+    /// RocketMQ 5's topic attributes (`"attributes":{"message.type":"NORMAL"}`): free-form
+    /// settings older peers ignore. Petrel keeps its per-topic store compression here
+    /// (`TopicCompressionSettings.Key`).
+    public var attributes: [String: String] = [:]
 
     /// A topic configuration; defaults are Java's.
     public init(
         topicName: String, readQueueNums: Int32 = TopicConfig.defaultQueueNums,
         writeQueueNums: Int32 = TopicConfig.defaultQueueNums, perm: Permission = .readWrite,
-        topicFilterType: TopicFilterType = .singleTag, topicSysFlag: Int32 = 0, order: Bool = false
+        topicFilterType: TopicFilterType = .singleTag, topicSysFlag: Int32 = 0, order: Bool = false,
+        attributes: [String: String] = [:]
     ) {
         self.topicName = topicName
         self.readQueueNums = readQueueNums
@@ -96,6 +101,7 @@ public struct TopicConfig: Hashable, Sendable, JSONConvertible {
         self.topicFilterType = topicFilterType
         self.topicSysFlag = topicSysFlag
         self.order = order
+        self.attributes = attributes
     }
 
     /// Decodes a `TopicConfig` object; `topicName` is required.
@@ -117,12 +123,14 @@ public struct TopicConfig: Hashable, Sendable, JSONConvertible {
             perm: Permission(rawValue: try reader.int32("perm") ?? Permission.readWrite.rawValue),
             topicFilterType: try reader.enumeration("topicFilterType", as: TopicFilterType.self) ?? .singleTag,
             topicSysFlag: try reader.int32("topicSysFlag") ?? 0,
-            order: try reader.bool("order") ?? false)
+            order: try reader.bool("order") ?? false,
+            attributes: try reader.stringMap("attributes") ?? [:])
     }
 
-    /// The JSON object, every member present.
+    /// The JSON object, every member present but `attributes`, which appears only when set (older
+    /// readers of the JSON then see exactly what they always saw).
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "topicName": .string(topicName),
             "readQueueNums": .integer(readQueueNums),
             "writeQueueNums": .integer(writeQueueNums),
@@ -130,7 +138,9 @@ public struct TopicConfig: Hashable, Sendable, JSONConvertible {
             "topicFilterType": topicFilterType.json,
             "topicSysFlag": .integer(topicSysFlag),
             "order": .bool(order),
-        ])
+        ]
+        if !attributes.isEmpty { members["attributes"] = .object(attributes.mapValues { .string($0) }) }
+        return .object(members)
     }
 
     /// Java `TopicConfig.encode()`, used inside compressed registrations (spec §6.4):

@@ -121,6 +121,13 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// 326 `PUSH_REPLY_MESSAGE_TO_CLIENT`: The broker pushes a request-reply reply to the requester (Java only).
     public static let pushReplyMessageToClient = Self(rawValue: 326)
 
+    // MARK: Petrel's own codes (far above RocketMQ's, which stop below 2,000)
+
+    /// 9001 `PETREL_GET_COMPRESSION_DICTIONARY`: Petrel's client asks for the store-compression
+    /// dictionary with ext field `dictionaryId`; the response body is the dictionary's bytes and
+    /// ext field `topic` the topic it was trained on (QUERY_NOT_FOUND when the id is unknown).
+    public static let petrelGetCompressionDictionary = Self(rawValue: 9001)
+
     // MARK: Broker admin (spec §4.3)
 
     /// 17 `UPDATE_AND_CREATE_TOPIC`: Creates or updates a topic.
@@ -305,5 +312,6 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         ackMessage.rawValue: "ACK_MESSAGE",
         changeMessageInvisibletime.rawValue: "CHANGE_MESSAGE_INVISIBLETIME",
         notification.rawValue: "NOTIFICATION",
+        petrelGetCompressionDictionary.rawValue: "PETREL_GET_COMPRESSION_DICTIONARY",
     ]
 }

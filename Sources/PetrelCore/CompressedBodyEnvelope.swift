@@ -1,0 +1,105 @@
+/// The few bytes the broker puts in front of a body it compressed in the store (sysFlag
+/// `compressed` with type zstd), so that whoever decompresses knows the exact original size
+/// (the compressor ABI takes it) and which dictionary the frame needs:
+///
+/// ```
+/// +---------+--------------------------+--------------------------+---------------------------+
+/// | version | original length          | dictionary id            | codec frame (zstd …)      |
+/// | 1 byte  | LEB128 varint, 1–5 bytes | LEB128 varint, 1–5 bytes | the rest of the body      |
+/// | = 1     | ≤ maximumOriginalLength  | 0 = no dictionary        |                           |
+/// +---------+--------------------------+--------------------------+---------------------------+
+/// ```
+///
+/// Dictionary ids are unique per broker (not per topic), so a compressed body may move between
+/// topics (retry, schedule, timer, dead-letter) unchanged. Only Petrel's own client, which
+/// declares it can decompress, ever receives an enveloped body; every other client is served the
+/// plain body. A body of a few hundred bytes pays 3–5 bytes for the envelope.
+public struct CompressedBodyEnvelope: Hashable, Sendable {
+    /// The only version written so far.
+    public static let currentVersion: UInt8 = 1
+    /// The largest original length accepted when parsing: a forged length must not make a reader
+    /// allocate gigabytes (RocketMQ's own message size limit is far below this).
+    public static let maximumOriginalLength = 256 * 1024 * 1024
+    /// The longest envelope: version + two 5-byte varints.
+    public static let maximumSize = 11
+
+    /// The body's length before compression.
+    public var originalLength: Int
+    /// The dictionary the frame was compressed with; 0 for none.
+    public var dictionaryId: UInt32
+    /// How many bytes the envelope takes at the front of the body (set by parsing; computed for new ones).
+    public var headerLength: Int { 1 + Self.varintLength(UInt32(originalLength)) + Self.varintLength(dictionaryId) }
+
+    /// An envelope for a body of `originalLength` bytes compressed with `dictionaryId` (0: none).
+    public init(originalLength: Int, dictionaryId: UInt32) {
+        precondition((0...Self.maximumOriginalLength).contains(originalLength), "original length \(originalLength) out of range")
+        self.originalLength = originalLength
+        self.dictionaryId = dictionaryId
+    }
+
+    /// Parses the envelope at the start of `body`; the frame starts `headerLength` bytes in.
+    public init(parsing body: UnsafeRawBufferPointer) throws(CoreError) {
+        guard let version = body.first else { throw CoreError(.truncated, "compressed body is empty") }
+        guard version == Self.currentVersion else {
+            throw CoreError(.malformedCompressedData, "compressed body envelope version \(version) is not \(Self.currentVersion)")
+        }
+        var cursor = 1
+        let length = try Self.readVarint(body, &cursor, "original length")
+        let dictionary = try Self.readVarint(body, &cursor, "dictionary id")
+        guard length <= Self.maximumOriginalLength else {
+            throw CoreError(.malformedCompressedData, "compressed body claims \(length) original bytes, above \(Self.maximumOriginalLength)")
+        }
+        self.init(originalLength: Int(length), dictionaryId: dictionary)
+    }
+
+    /// Parses the envelope at the start of `body`.
+    public init(parsing body: [UInt8]) throws(CoreError) {
+        let result: Result<Self, CoreError> = body.withUnsafeBytes { bytes in
+            do throws(CoreError) { return .success(try Self(parsing: bytes)) } catch { return .failure(error) }
+        }
+        self = try result.get()
+    }
+
+    /// The envelope's bytes, to be followed by the codec frame.
+    public var bytes: [UInt8] {
+        var output: [UInt8] = [Self.currentVersion]
+        output.reserveCapacity(headerLength)
+        Self.appendVarint(UInt32(originalLength), to: &output)
+        Self.appendVarint(dictionaryId, to: &output)
+        return output
+    }
+
+    /// Bytes `value` takes as a LEB128 varint.
+    static func varintLength(_ value: UInt32) -> Int {
+        var length = 1
+        var rest = value >> 7
+        while rest != 0 { length += 1; rest >>= 7 }
+        return length
+    }
+
+    /// Appends `value` as a LEB128 varint: seven bits a byte, low bits first, high bit = more follow.
+    static func appendVarint(_ value: UInt32, to output: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        output.append(UInt8(rest))
+    }
+
+    /// Reads a LEB128 varint of at most five bytes at `cursor`, advancing it.
+    static func readVarint(_ body: UnsafeRawBufferPointer, _ cursor: inout Int, _ field: String) throws(CoreError) -> UInt32 {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 35, by: 7) {
+            guard cursor < body.count else { throw CoreError(.truncated, "compressed body envelope ends inside its \(field)") }
+            let byte = body[cursor]
+            cursor += 1
+            value |= UInt64(byte & 0x7F) << UInt64(shift)
+            if byte & 0x80 == 0 {
+                guard value <= UInt64(UInt32.max) else { break }
+                return UInt32(value)
+            }
+        }
+        throw CoreError(.malformedCompressedData, "compressed body envelope's \(field) is not a varint of at most 32 bits")
+    }
+}
