@@ -14,15 +14,17 @@ enum ConsumerRequests {
     /// PULL_MESSAGE for `queue` from `offset`. The subscription always travels with the request
     /// (bit 2), so a pull that overtakes the first heartbeat is still filtered correctly.
     /// `commitOffset` > 0 piggy-backs the group's progress; `suspend` enables long polling.
+    /// `acceptsCompression` (a compressor plugin is configured) adds `acceptCompression=zstd`, so the
+    /// broker returns zstd records as stored instead of re-encoding them with plain bodies.
     static func pull(
         group: String, queue: MessageQueue, offset: Int64, maxMessages: Int, subscription: SubscriptionData,
-        commitOffset: Int64?, suspend: Duration?
+        commitOffset: Int64?, suspend: Duration?, acceptsCompression: Bool = false
     ) -> RemotingCommand {
         var sysFlag = subscriptionFlag
         if let commitOffset, commitOffset > 0 { sysFlag |= commitOffsetFlag }
         if suspend != nil { sysFlag |= suspendFlag }
         let suspendMilliseconds = suspend.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 } ?? 0
-        return RemotingCommand.request(
+        var request = RemotingCommand.request(
             code: .pullMessage,
             extFields: [
                 "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
@@ -31,7 +33,14 @@ enum ConsumerRequests {
                 "subscription": subscription.subString, "subVersion": String(subscription.subVersion),
                 "expressionType": subscription.expressionType,
             ])
+        if acceptsCompression { request.extFields[acceptCompressionField] = acceptedCompression }
+        return request
     }
+
+    /// The pull request field naming the codecs a client decompresses itself (Petrel's extension).
+    static let acceptCompressionField = "acceptCompression"
+    /// Its value: the only codec Petrel's store writes.
+    static let acceptedCompression = "zstd"
 
     /// GET_MAX_OFFSET (30) or GET_MIN_OFFSET (31) of `queue`.
     static func queueOffset(_ code: RequestCode, queue: MessageQueue) -> RemotingCommand {

@@ -21,9 +21,15 @@ extension PullConsumer {
             for (queue, offset) in assigned {
                 group.addTask { [self] in
                     guard let subscription = subscriptions[queue.topic] else { return (queue, offset, nil) }
-                    let result = try? await pull(
-                        queue: queue, offset: offset, maxMessages: configuration.pullBatchSize, subscription: subscription, suspend: suspend)
-                    return (queue, offset, result)
+                    do throws(ClientError) {
+                        let result = try await pull(
+                            queue: queue, offset: offset, maxMessages: configuration.pullBatchSize, subscription: subscription, suspend: suspend)
+                        return (queue, offset, result)
+                    } catch {
+                        // The queue is pulled again at the same offset by the next poll.
+                        if error.code == .pluginFailed { logger.error("poll of \(queue) failed: \(error)") }
+                        return (queue, offset, nil)
+                    }
                 }
             }
             var collected: [(MessageQueue, Int64, PullResult)] = []

@@ -26,6 +26,9 @@ public struct PullConsumerConfiguration: Sendable {
     public var offsetPersistInterval: Duration = .seconds(5)
     /// Timeout of requests other than long polls.
     public var requestTimeout: Duration = .seconds(3)
+    /// A compressor plugin: pulls accept zstd bodies and the consumer decompresses them (nil: the
+    /// broker serves plain bodies).
+    public var compression: ConsumerCompression?
 
     /// A configuration for `group` over a client instance configured by `client`.
     public init(group: String, client: ClientConfiguration) {
@@ -66,14 +69,18 @@ public final class PullConsumer: Sendable {
     let notifyRegistration = NIOLockedValueBox<InboundHandlerRegistration?>(nil)
     /// Where the consumer reports.
     let logger: Logger
+    /// Decompresses zstd bodies; nil without `configuration.compression`.
+    let decompressor: BodyDecompressor?
 
-    /// A pull consumer; throws `.invalidConfiguration` for an empty group.
+    /// A pull consumer; throws `.invalidConfiguration` for an empty group, `.pluginFailed` for a
+    /// compressor plugin that cannot be loaded.
     public init(configuration: PullConsumerConfiguration, logger: Logger = Logger(label: "petrel.consumer.pull")) throws(ClientError) {
         guard !configuration.group.isEmpty else { throw ClientError(.invalidConfiguration, "the consumer group name is empty") }
         self.configuration = configuration
         let client = ClientInstance.shared(configuration: configuration.client)
         self.client = client
         self.logger = logger
+        decompressor = try BodyDecompressor.load(configuration.compression, client: client, timeout: configuration.requestTimeout)
         offsetStore = RemoteOffsetStore(group: configuration.group) { [client, timeout = configuration.requestTimeout] brokerName, request in
             try await client.invoke(brokerName: brokerName, request: request, timeout: timeout)
         }
@@ -167,13 +174,26 @@ public final class PullConsumer: Sendable {
     /// One pull with a prepared subscription.
     func pull(queue: MessageQueue, offset: Int64, maxMessages: Int, subscription: SubscriptionData, suspend: Duration?) async throws(ClientError) -> PullResult {
         if client.masterAddress(brokerName: queue.brokerName) == nil { _ = try await client.topicRoute(queue.topic) }
+        guard let address = client.masterAddress(brokerName: queue.brokerName) else {
+            throw ClientError(.brokerNotFound, "no master address known for broker \(queue.brokerName)")
+        }
         let request = ConsumerRequests.pull(
             group: configuration.group, queue: queue, offset: offset, maxMessages: maxMessages, subscription: subscription,
-            commitOffset: nil, suspend: suspend)
+            commitOffset: nil, suspend: suspend, acceptsCompression: decompressor != nil)
         let response = try await client.invoke(
-            brokerName: queue.brokerName, request: request, timeout: (suspend ?? .zero) + configuration.requestTimeout + .seconds(2))
-        return try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
+            address: address, request: request, timeout: (suspend ?? .zero) + configuration.requestTimeout + .seconds(2))
+        let result = try await PullResponseDecoder.decode(
+            response, queue: queue, subscription: subscription, decompressor: decompressor, address: address)
+        // A body that cannot be decompressed is never returned as compressed bytes: the pull fails
+        // with its queue and offset, and the caller decides (pull again later, or skip past it).
+        if let bad = result.messages.first(where: { $0.undecodableReason != nil }) {
+            throw ClientError(.pluginFailed, "\(bad.undecodableReason ?? ""); pull from offset \(bad.queueOffset + 1) to skip it")
+        }
+        return result
     }
+
+    /// Decompression counters; all zero without a compressor plugin.
+    public var decompressionStatistics: DecompressionStatistics { decompressor?.statistics ?? DecompressionStatistics() }
 
     /// The next offset the broker will write in `queue` (GET_MAX_OFFSET).
     public func maxOffset(of queue: MessageQueue) async throws(ClientError) -> Int64 {

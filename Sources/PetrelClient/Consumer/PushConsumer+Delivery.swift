@@ -24,12 +24,22 @@ extension PushConsumer {
             await limiter.release()
             return
         }
-        let status = await listener.body(batch, ConsumeContext(queue: queue))
+        // Undecodable bodies never reach the listener: they count as failed consumptions.
+        let undecodable = batch.filter { $0.undecodableReason != nil }
+        let decodable = batch.filter { $0.undecodableReason == nil }
+        logUndecodable(undecodable)
+        let status: ConsumeStatus
+        if decodable.isEmpty {
+            status = .success
+        } else {
+            status = await listener.body(decodable, ConsumeContext(queue: queue))
+        }
         await limiter.release()
         var done = batch
-        if status == .reconsumeLater, configuration.messageModel == .clustering {
+        let failed = status == .reconsumeLater ? batch : undecodable
+        if !failed.isEmpty, configuration.messageModel == .clustering {
             var kept: [ReceivedMessage] = []
-            for message in batch where await !sendBack(message, delayLevel: configuration.retryDelayLevel) {
+            for message in failed where await !sendBack(message, delayLevel: configuration.retryDelayLevel) {
                 kept.append(message)
             }
             done = batch.filter { message in !kept.contains { $0.queueOffset == message.queueOffset } }
@@ -70,7 +80,12 @@ extension PushConsumer {
             }
             await limiter.acquire()
             while true {
-                let status = await listener.body(batch, ConsumeContext(queue: queue))
+                // A batch holding an undecodable body fails without reaching the listener, so order
+                // is kept; after maxReconsumeTimes it goes to the dead-letter topic.
+                let undecodable = batch.filter { $0.undecodableReason != nil }
+                logUndecodable(undecodable)
+                var status = ConsumeStatus.reconsumeLater
+                if undecodable.isEmpty { status = await listener.body(batch, ConsumeContext(queue: queue)) }
                 if status == .success { break }
                 if batch.contains(where: { $0.reconsumeTimes >= configuration.maxReconsumeTimes }) {
                     // Dead-letter the batch: a negative delay level sends it straight to %DLQ% (spec §14).
@@ -89,6 +104,13 @@ extension PushConsumer {
             if let offset = processQueue.commitTaken() {
                 offsetStore.update(queue, offset: offset, increaseOnly: true)
             }
+        }
+    }
+
+    /// Logs messages whose bodies could not be decompressed (they are retried, never dropped silently).
+    func logUndecodable(_ messages: [ReceivedMessage]) {
+        for message in messages {
+            logger.error("message \(message.messageId) cannot be decompressed; consumption failed: \(message.undecodableReason ?? "")")
         }
     }
 

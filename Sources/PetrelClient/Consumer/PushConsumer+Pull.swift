@@ -20,11 +20,16 @@ extension PushConsumer {
             let commitOffset = configuration.messageModel == .clustering ? offsetStore.offset(of: queue) : nil
             let request = ConsumerRequests.pull(
                 group: configuration.group, queue: queue, offset: nextOffset, maxMessages: configuration.pullBatchSize,
-                subscription: subscription, commitOffset: commitOffset, suspend: configuration.pullSuspendTimeout)
+                subscription: subscription, commitOffset: commitOffset, suspend: configuration.pullSuspendTimeout,
+                acceptsCompression: decompressor != nil)
             do {
+                guard let address = client.masterAddress(brokerName: queue.brokerName) else {
+                    throw ClientError(.brokerNotFound, "no master address known for broker \(queue.brokerName)")
+                }
                 let response = try await client.invoke(
-                    brokerName: queue.brokerName, request: request, timeout: configuration.pullSuspendTimeout + .seconds(15))
-                let result = try PullResponseDecoder.decode(response, queue: queue, subscription: subscription)
+                    address: address, request: request, timeout: configuration.pullSuspendTimeout + .seconds(15))
+                let result = try await PullResponseDecoder.decode(
+                    response, queue: queue, subscription: subscription, decompressor: decompressor, address: address)
                 guard !processQueue.isDropped else { return }
                 nextOffset = result.nextBeginOffset
                 switch result.status {

@@ -52,9 +52,12 @@ public final class PushConsumer: Sendable {
     let notifyRegistration = NIOLockedValueBox<InboundHandlerRegistration?>(nil)
     /// Where the consumer reports.
     let logger: Logger
+    /// Decompresses zstd bodies; nil without `configuration.compression`.
+    let decompressor: BodyDecompressor?
 
     /// A consumer of `configuration.group` delivering to `listener`. Throws `.invalidConfiguration`
-    /// for a consumer without subscriptions or an unreadable local offset file.
+    /// for a consumer without subscriptions or an unreadable local offset file, `.pluginFailed` for a
+    /// compressor plugin that cannot be loaded.
     public init(
         configuration: PushConsumerConfiguration, listener: MessageListener, logger: Logger = Logger(label: "petrel.consumer.push")
     ) throws(ClientError) {
@@ -67,6 +70,7 @@ public final class PushConsumer: Sendable {
         let client = ClientInstance.shared(configuration: configuration.client)
         self.client = client
         self.logger = logger
+        decompressor = try BodyDecompressor.load(configuration.compression, client: client, timeout: configuration.requestTimeout)
         self.limiter = ConcurrencyLimiter(limit: configuration.consumeThreadCount)
         let isClustering = configuration.messageModel == .clustering
         if isClustering {
@@ -95,6 +99,9 @@ public final class PushConsumer: Sendable {
 
     /// This consumer's client id.
     public var clientId: String { client.clientId }
+
+    /// Decompression counters; all zero without a compressor plugin.
+    public var decompressionStatistics: DecompressionStatistics { decompressor?.statistics ?? DecompressionStatistics() }
 
     /// The queues being consumed now.
     public var assignedQueues: Set<MessageQueue> { state.withLockedValue { $0.machine.activeQueues } }

@@ -84,6 +84,9 @@ public struct PushConsumerConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(3)
     /// Broadcasting: a file keeping this client's offsets across restarts; nil keeps them in memory.
     public var localOffsetStorePath: String?
+    /// A compressor plugin: pulls accept zstd bodies and the consumer decompresses them (nil: the
+    /// broker serves plain bodies).
+    public var compression: ConsumerCompression?
 
     /// A configuration for `group` over a client instance configured by `client`.
     public init(group: String, client: ClientConfiguration) {

@@ -13,6 +13,9 @@ public struct ReceivedMessage: Hashable, Sendable {
     public var brokerName: String
     /// The topic the message was pulled from (`%RETRY%group` for a redelivery).
     public var pulledTopic: String
+    /// Set when the body arrived compressed and could not be decompressed (see `BodyDecompressor`):
+    /// such a message is never handed to the application; the body is still the compressed one.
+    var undecodableReason: String?
 
     /// A received message.
     public init(stored: StoredMessage, brokerName: String, pulledTopic: String) {
