@@ -264,6 +264,19 @@ typedef struct petrel_push_consumer_options {
     /** Queue allocation among the group's consumers: "average" (NULL: the default), "circle" or
      *  "consistent-hash". */
     const char *allocation;
+    /* Plugins (issue 6), see the "plugins" section below. */
+    /** Directory where plugin names are looked up as <plugin_directory>/<name>.so; NULL: names are
+     *  refused, only paths load. */
+    const char *plugin_directory;
+    /** An allocation plugin: a name, or a path (anything with '/'). Replaces `allocation` when not NULL or "". */
+    const char *allocation_plugin;
+    /** The allocation plugin's configuration string (NULL: ""). */
+    const char *allocation_plugin_config;
+    /** A compressor plugin (name or path), e.g. "compress-zstd": pulls accept zstd bodies and the
+     *  consumer decompresses them (NULL or "": the broker sends plain bodies). */
+    const char *compressor_plugin;
+    /** The compressor plugin's configuration string (NULL: ""). */
+    const char *compressor_plugin_config;
 } petrel_push_consumer_options;
 
 void petrel_push_consumer_options_init(petrel_push_consumer_options *options);
@@ -315,6 +328,13 @@ typedef struct petrel_pull_consumer_options {
     petrel_consume_from consume_from;
     /** With PETREL_CONSUME_FROM_TIMESTAMP: milliseconds since the Unix epoch. */
     int64_t consume_timestamp;
+    /* Plugins (issue 6), see the "plugins" section below. */
+    /** As in petrel_push_consumer_options. */
+    const char *plugin_directory;
+    /** As in petrel_push_consumer_options. */
+    const char *compressor_plugin;
+    /** As in petrel_push_consumer_options. */
+    const char *compressor_plugin_config;
 } petrel_pull_consumer_options;
 
 void petrel_pull_consumer_options_init(petrel_pull_consumer_options *options);
@@ -357,6 +377,36 @@ const petrel_message *petrel_pull_result_message(const petrel_pull_result *resul
 /** The offset to pull from next; -1 for poll results. */
 int64_t petrel_pull_result_next_offset(const petrel_pull_result *result);
 void petrel_pull_result_destroy(petrel_pull_result *result);
+
+/* ----------------------------------------------------------------- plugins */
+/*
+ * C plugins (include/petrel_plugin.h; Petrel ships build/plugins/selector-hash.so,
+ * allocate-consistent-hash.so, compress-zstd.so). A plugin is named by a path (any string containing
+ * '/') or by a name looked up as <plugin_directory>/<name>.so. A plugin that cannot be loaded, has
+ * the wrong ABI or kind, or refuses its configuration makes the call return PETREL_PLUGIN_ERROR with
+ * the plugin's reason in petrel_last_error(); the process keeps running. Allocation and compressor
+ * plugins are set in the consumer options (allocation_plugin, compressor_plugin) and checked by
+ * petrel_*_consumer_create.
+ */
+
+/** A loaded selector plugin: picks a queue for each ordered send. */
+typedef struct petrel_selector_plugin petrel_selector_plugin;
+
+/** Loads the selector plugin `plugin` (name or path) and initialises it with `config` (NULL: "");
+ *  `plugin_directory` resolves names (NULL: paths only). */
+petrel_status petrel_selector_plugin_load(const char *plugin, const char *config, const char *plugin_directory,
+                                          petrel_selector_plugin **out_plugin);
+/** Releases the plugin handle (a send in progress keeps it alive). NULL is ignored. */
+void petrel_selector_plugin_destroy(petrel_selector_plugin *plugin);
+
+/**
+ * Sends to the queue `selector` picks: the plugin sees the message's topic, tags, keys and body, the
+ * argument (`string_argument` when not NULL, else `integer_argument`, e.g. an order id) and the queue
+ * count. A plugin failure or an index out of range fails the send with PETREL_PLUGIN_ERROR.
+ */
+petrel_status petrel_producer_send_plugin_selected(petrel_producer *producer, petrel_message *message,
+                                                   petrel_selector_plugin *selector, int64_t integer_argument,
+                                                   const char *string_argument, petrel_send_result *out_result);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@ enum PullConsumerOptions {
         var configuration = PullConsumerConfiguration(group: try ConsumerOptions.group(options.group), client: client)
         configuration.consumeFromWhere = try ConsumerOptions.consumeFrom(options.consume_from)
         configuration.consumeTimestamp = options.consume_timestamp
+        configuration.compression = try PluginOptions.compression(
+            options.compressor_plugin, config: options.compressor_plugin_config, directory: options.plugin_directory)
         return configuration
     }
 }

@@ -36,6 +36,12 @@ enum PushConsumerOptions {
         guard options.max_reconsume_times >= 0 else { throw .invalidArgument("options->max_reconsume_times is negative") }
         configuration.maxReconsumeTimes = options.max_reconsume_times
         configuration.allocationStrategy = try ConsumerOptions.allocation(options.allocation)
+        if let plugin = try PluginOptions.allocation(
+            options.allocation_plugin, config: options.allocation_plugin_config, directory: options.plugin_directory) {
+            configuration.allocationStrategy = plugin
+        }
+        configuration.compression = try PluginOptions.compression(
+            options.compressor_plugin, config: options.compressor_plugin_config, directory: options.plugin_directory)
         return configuration
     }
 }

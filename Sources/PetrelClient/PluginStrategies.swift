@@ -119,3 +119,37 @@ extension ClientError {
         self.init(.pluginFailed, error.description)
     }
 }
+
+extension PluginReference {
+    /// `text` as a reference, the way configuration strings name plugins: a path when it contains
+    /// '/', else a name looked up as `<plugin directory>/<name>.so`.
+    public static func nameOrPath(_ text: String) -> PluginReference {
+        text.contains("/") ? .path(text) : .named(text)
+    }
+}
+
+extension PluginBackedStrategy {
+    /// Loads the plugin `nameOrPath` (a path with '/', else a name in `directory`; nil refuses names)
+    /// and initialises it with `config`: the form the C API and the bindings use.
+    public init(nameOrPath: String, directory: String?, config: String = "") throws(ClientError) {
+        let host = PluginHost(configuration: PluginHostConfiguration(pluginDirectory: directory))
+        try self.init(.nameOrPath(nameOrPath), host: host, config: config)
+    }
+}
+
+extension ConsumerCompression {
+    /// The compressor plugin `nameOrPath` (a path with '/', else a name in `directory`).
+    public init(nameOrPath: String, directory: String?, config: String = "") {
+        self.init(.nameOrPath(nameOrPath), config: config, host: PluginHost(configuration: PluginHostConfiguration(pluginDirectory: directory)))
+    }
+
+    /// Loads the plugin once to check it, so a bad plugin is refused when the consumer is
+    /// configured rather than when it starts; `.pluginFailed` with the plugin's reason.
+    public func validate() throws(ClientError) {
+        do {
+            _ = try host.compressor(plugin, config: config)
+        } catch {
+            throw ClientError(error)
+        }
+    }
+}

@@ -16,6 +16,7 @@ from conftest import BIN_DIR, ROOT, BrokerProcess, free_port
 LIB_DIR = Path(os.environ.get("PETREL_LIB_DIR", BIN_DIR))
 LIBRARY = LIB_DIR / "libpetrel.so"
 HEADER = ROOT / "include" / "petrel.h"
+PLUGIN_DIR = Path(os.environ.get("PETREL_PLUGIN_DIR", ROOT / "build" / "plugins")).resolve()
 SOURCES = sorted((ROOT / "Tests" / "CAPI").glob("*.c"))
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 # Retries come back after 1 s instead of 10 s, transactions are checked after 1 s instead of 6 s.
@@ -64,9 +65,11 @@ def test_c_program_against_broker(library, store_dir, tmp_path):
     program = tmp_path / "capi_test"
     run(["gcc", "-std=c99", *WARNINGS, "-D_POSIX_C_SOURCE=200809L", "-I", str(HEADER.parent), *map(str, SOURCES),
          "-L", str(library.parent), "-lpetrel", "-lpthread", f"-Wl,-rpath,{library.parent}", "-o", str(program)])
+    if "PETREL_PLUGIN_DIR" not in os.environ:
+        run(["make", "-C", str(ROOT), "plugins"])
     broker = BrokerProcess(store_dir, free_port(), namesrv_port=free_port(), extra=BROKER_OPTIONS).start()
     try:
-        environment = dict(os.environ, PETREL_NAMESRV=broker.namesrv_addr)
+        environment = dict(os.environ, PETREL_NAMESRV=broker.namesrv_addr, PETREL_PLUGIN_DIR=str(PLUGIN_DIR))
         completed = subprocess.run([str(program)], capture_output=True, text=True, env=environment, timeout=600)
         report = completed.stdout + completed.stderr
         assert completed.returncode == 0, report
