@@ -10,6 +10,7 @@ from .errors import (BrokerError, BufferTooSmallError, ConnectError, InternalErr
                      InvalidStateError, NoMessageError, NoRouteError, PetrelError, PetrelTimeoutError, PluginError,
                      ShutDownError, Status)
 from .message import Message, ReceivedMessage, SendResult, SendStatus, last_error
+from .plugins import SelectorPlugin
 from .producer import Producer
 from .pull_consumer import PullConsumer, PullResult, Queue
 from .push_consumer import ConsumeFrom, ConsumeResult, MessageModel, PushConsumer
@@ -30,6 +31,6 @@ __all__ = [
     "BrokerError", "BufferTooSmallError", "ConnectError", "ConsumeFrom", "ConsumeResult", "InternalError",
     "InvalidArgumentError", "InvalidStateError", "Message", "MessageModel", "NoMessageError", "NoRouteError",
     "PetrelError", "PetrelTimeoutError", "PluginError", "Producer", "PullConsumer", "PullResult", "PushConsumer",
-    "Queue", "ReceivedMessage", "SendResult", "SendStatus", "ShutDownError", "Status", "TransactionProducer",
+    "Queue", "ReceivedMessage", "SelectorPlugin", "SendResult", "SendStatus", "ShutDownError", "Status", "TransactionProducer",
     "TransactionResult", "TransactionState", "last_error", "library_path", "status_name", "version",
 ]

@@ -60,6 +60,12 @@ class PushConsumerOptions(ctypes.Structure):
         ("batch_max_size", ctypes.c_uint32),
         ("max_reconsume_times", ctypes.c_int32),
         ("allocation", ctypes.c_char_p),
+        # plugins (issue 6), appended
+        ("plugin_directory", ctypes.c_char_p),
+        ("allocation_plugin", ctypes.c_char_p),
+        ("allocation_plugin_config", ctypes.c_char_p),
+        ("compressor_plugin", ctypes.c_char_p),
+        ("compressor_plugin_config", ctypes.c_char_p),
     ]
 
 
@@ -84,6 +90,10 @@ class PullConsumerOptions(ctypes.Structure):
         ("poll_timeout_milliseconds", ctypes.c_uint32),
         ("consume_from", ctypes.c_int),
         ("consume_timestamp", ctypes.c_int64),
+        # plugins (issue 6), appended
+        ("plugin_directory", ctypes.c_char_p),
+        ("compressor_plugin", ctypes.c_char_p),
+        ("compressor_plugin_config", ctypes.c_char_p),
     ]
 
 
@@ -166,6 +176,11 @@ FUNCTIONS = {
     "petrel_pull_result_message": (_void_p, [_void_p, _size]),
     "petrel_pull_result_next_offset": (_i64, [_void_p]),
     "petrel_pull_result_destroy": (None, [_void_p]),
+    # plugins
+    "petrel_selector_plugin_load": (_status, [_char_p, _char_p, _char_p, _p(_void_p)]),
+    "petrel_selector_plugin_destroy": (None, [_void_p]),
+    "petrel_producer_send_plugin_selected": (_status, [_void_p, _void_p, _void_p, _i64, _char_p,
+                                                       _p(SendResultStruct)]),
 }
 
 LIBRARY_FILE = "libpetrel.so"

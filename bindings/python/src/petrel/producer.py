@@ -11,6 +11,7 @@ from ._handle import Handle, logger, milliseconds, set_options
 from ._native import lib
 from .errors import PetrelError, Status, error_for
 from .message import Body, Message, NativeMessage, SendResult, check, require
+from .plugins import SelectorPlugin
 
 #: send_async's callback: (result, None) on success, (None, error) on failure.
 SendCallback = Callable[[Optional[SendResult], Optional[PetrelError]], Any]
@@ -151,4 +152,20 @@ class Producer(Handle):
         if raised:
             raise raised[0]
         check(status)
+        return SendResult.from_struct(result)
+
+    def send_plugin_selected(self, topic: str, body: Body, selector: SelectorPlugin, argument: Union[int, str],
+                             tags: Optional[str] = None, keys: Union[None, str, Iterable[str]] = None,
+                             properties: Optional[Mapping[str, str]] = None) -> SendResult:
+        """Sends to the queue the selector plugin picks for the message and `argument` (an order id or a
+        string key); selector-hash picks `argument % queue_count` for integers. A plugin failure raises
+        PluginError."""
+        require(isinstance(selector, SelectorPlugin), "selector must be a SelectorPlugin")
+        require(isinstance(argument, (int, str)) and not isinstance(argument, bool), "argument must be int or str")
+        integer = argument if isinstance(argument, int) else 0
+        string = _native.encode(argument, "argument") if isinstance(argument, str) else None
+        result = _native.SendResultStruct()
+        with NativeMessage(Message(topic, body, tags, keys, properties or {})) as native:
+            check(lib.petrel_producer_send_plugin_selected(self.handle, native.handle, selector.handle, integer, string,
+                                                           ctypes.byref(result)))
         return SendResult.from_struct(result)

@@ -63,13 +63,18 @@ class PullConsumer(Handle):
 
     def __init__(self, name_servers: str, group: str, *, instance_name: Optional[str] = None,
                  poll_timeout: Optional[float] = None, consume_from: ConsumeFrom = ConsumeFrom.LAST_OFFSET,
-                 consume_timestamp: Optional[int] = None) -> None:
+                 consume_timestamp: Optional[int] = None, plugin_directory: Optional[str] = None,
+                 compressor_plugin: Optional[str] = None, compressor_plugin_config: Optional[str] = None) -> None:
+        """`compressor_plugin` (a name in `plugin_directory`, or a path; e.g. "compress-zstd") lets the
+        broker send zstd bodies, decompressed here; a plugin that cannot be loaded raises PluginError."""
         options = _native.PullConsumerOptions()
         lib.petrel_pull_consumer_options_init(ctypes.byref(options))
         keep = set_options(options, {
             "name_servers": name_servers, "group": group, "instance_name": instance_name,
             "poll_timeout_milliseconds": milliseconds(poll_timeout, "poll_timeout"),
             "consume_from": int(consume_from), "consume_timestamp": consume_timestamp,
+            "plugin_directory": plugin_directory, "compressor_plugin": compressor_plugin,
+            "compressor_plugin_config": compressor_plugin_config,
         })
         super().__init__(lib.petrel_pull_consumer_create, options, lib.petrel_pull_consumer_start,
                          lib.petrel_pull_consumer_shutdown, lib.petrel_pull_consumer_destroy)

@@ -55,7 +55,11 @@ class PushConsumer(Handle):
     """A push consumer: subscribe(), set a listener (or pass `listener=`), then start (or `with`).
 
     The listener runs on one of `thread_count` library threads. An exception it raises is logged and the
-    messages are retried later; it never reaches the library."""
+    messages are retried later; it never reaches the library.
+
+    Plugins (a name looked up in `plugin_directory`, or a path): `allocation_plugin` (e.g.
+    "allocate-consistent-hash") replaces `allocation`; `compressor_plugin` (e.g. "compress-zstd") lets
+    the broker send zstd bodies, decompressed here. A plugin that cannot be loaded raises PluginError."""
 
     _kind = "push consumer"
 
@@ -63,7 +67,10 @@ class PushConsumer(Handle):
                  instance_name: Optional[str] = None, message_model: MessageModel = MessageModel.CLUSTERING,
                  consume_from: ConsumeFrom = ConsumeFrom.LAST_OFFSET, consume_timestamp: Optional[int] = None,
                  orderly: bool = False, thread_count: Optional[int] = None, batch_max_size: Optional[int] = None,
-                 max_reconsume_times: Optional[int] = None, allocation: Optional[str] = None) -> None:
+                 max_reconsume_times: Optional[int] = None, allocation: Optional[str] = None,
+                 plugin_directory: Optional[str] = None, allocation_plugin: Optional[str] = None,
+                 allocation_plugin_config: Optional[str] = None, compressor_plugin: Optional[str] = None,
+                 compressor_plugin_config: Optional[str] = None) -> None:
         options = _native.PushConsumerOptions()
         lib.petrel_push_consumer_options_init(ctypes.byref(options))
         keep = set_options(options, {
@@ -71,6 +78,9 @@ class PushConsumer(Handle):
             "message_model": int(message_model), "consume_from": int(consume_from),
             "consume_timestamp": consume_timestamp, "orderly": 1 if orderly else 0, "thread_count": thread_count,
             "batch_max_size": batch_max_size, "max_reconsume_times": max_reconsume_times, "allocation": allocation,
+            "plugin_directory": plugin_directory, "allocation_plugin": allocation_plugin,
+            "allocation_plugin_config": allocation_plugin_config, "compressor_plugin": compressor_plugin,
+            "compressor_plugin_config": compressor_plugin_config,
         })
         self._listener: Optional[BatchListener] = None
         self._c_listener = _native.MESSAGE_LISTENER(self._on_messages)
