@@ -2,6 +2,7 @@
 (bindings/cpp/tests) passes against a real petrel-broker."""
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from petrel_python import FAST_BROKER_OPTIONS, HEADER, LIBRARY
 
 WRAPPER = ROOT / "bindings" / "cpp"
 SOURCES = sorted((WRAPPER / "tests").glob("*.cpp"))
+PLUGIN_DIR = Path(os.environ.get("PETREL_PLUGIN_DIR", ROOT / "build" / "plugins")).resolve()
 FLAGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(HEADER.parent), "-I", str(WRAPPER)]
 
 
@@ -38,9 +40,11 @@ def test_cpp_program_against_broker(store_dir, tmp_path):
     program = tmp_path / "petrel_cpp_test"
     run(["g++", *FLAGS, *map(str, SOURCES), "-L", str(LIBRARY.parent), "-lpetrel", "-lpthread",
          f"-Wl,-rpath,{LIBRARY.parent}", "-o", str(program)])
+    if "PETREL_PLUGIN_DIR" not in os.environ:
+        run(["make", "-C", str(ROOT), "plugins"])
     broker = BrokerProcess(store_dir, free_port(), namesrv_port=free_port(), extra=FAST_BROKER_OPTIONS).start()
     try:
-        environment = dict(os.environ, PETREL_NAMESRV=broker.namesrv_addr)
+        environment = dict(os.environ, PETREL_NAMESRV=broker.namesrv_addr, PETREL_PLUGIN_DIR=str(PLUGIN_DIR))
         completed = subprocess.run([str(program)], capture_output=True, text=True, env=environment, timeout=600)
         report = completed.stdout + completed.stderr[-20000:]
         assert completed.returncode == 0, report

@@ -4,6 +4,7 @@
 #define PETREL_PRODUCER_HPP
 
 #include "core.hpp"
+#include "plugins.hpp"
 
 namespace petrel {
 
@@ -69,6 +70,22 @@ public:
                                                              nullptr, &selection, &result);
         if (selection.error) std::rethrow_exception(selection.error);
         check(status);
+        return SendResult::from(result);
+    }
+
+    /// Sends to the queue the selector plugin picks for the message and an integer argument (an order
+    /// id: selector-hash picks order_id % queue_count). A plugin failure throws Status::plugin_error.
+    SendResult send_plugin_selected(Message &message, const SelectorPlugin &selector, int64_t argument) {
+        petrel_send_result result{};
+        check(petrel_producer_send_plugin_selected(native(), message.native(), selector.native(), argument, nullptr,
+                                                   &result));
+        return SendResult::from(result);
+    }
+    /// The same with a string argument (e.g. a customer id).
+    SendResult send_plugin_selected(Message &message, const SelectorPlugin &selector, const std::string &argument) {
+        petrel_send_result result{};
+        check(petrel_producer_send_plugin_selected(native(), message.native(), selector.native(), 0, argument.c_str(),
+                                                   &result));
         return SendResult::from(result);
     }
 

@@ -55,6 +55,10 @@ struct PullConsumerOptions {
     std::optional<std::chrono::milliseconds> poll_timeout;
     ConsumeFrom consume_from = ConsumeFrom::last_offset;
     int64_t consume_timestamp = 0;
+    /// As in PushConsumerOptions.
+    std::optional<std::string> plugin_directory;
+    std::optional<std::string> compressor_plugin;
+    std::optional<std::string> compressor_plugin_config;
 };
 
 /// A pull consumer (move-only): pull by queue and offset, or subscribe and poll.
@@ -69,6 +73,9 @@ public:
         if (settings.poll_timeout) options.poll_timeout_milliseconds = static_cast<uint32_t>(settings.poll_timeout->count());
         options.consume_from = static_cast<petrel_consume_from>(settings.consume_from);
         options.consume_timestamp = settings.consume_timestamp;
+        options.plugin_directory = detail::c_string(settings.plugin_directory);
+        options.compressor_plugin = detail::c_string(settings.compressor_plugin);
+        options.compressor_plugin_config = detail::c_string(settings.compressor_plugin_config);
         petrel_pull_consumer *consumer = nullptr;
         check(petrel_pull_consumer_create(&options, &consumer));
         consumer_.reset(consumer);

@@ -21,6 +21,14 @@ struct PushConsumerOptions {
     std::optional<int32_t> max_reconsume_times;
     /// "average", "circle" or "consistent-hash".
     std::optional<std::string> allocation;
+    /// Where plugin names are looked up (<plugin_directory>/<name>.so); unset: paths only.
+    std::optional<std::string> plugin_directory;
+    /// An allocation plugin (name or path, e.g. "allocate-consistent-hash"); replaces `allocation`.
+    std::optional<std::string> allocation_plugin;
+    std::optional<std::string> allocation_plugin_config;
+    /// A compressor plugin (name or path, e.g. "compress-zstd"): the broker sends zstd bodies, decompressed here.
+    std::optional<std::string> compressor_plugin;
+    std::optional<std::string> compressor_plugin_config;
 };
 
 /// A push consumer (move-only): subscribe, set a listener, start. The destructor shuts it down.
@@ -40,6 +48,11 @@ public:
         if (settings.batch_max_size) options.batch_max_size = *settings.batch_max_size;
         if (settings.max_reconsume_times) options.max_reconsume_times = *settings.max_reconsume_times;
         options.allocation = detail::c_string(settings.allocation);
+        options.plugin_directory = detail::c_string(settings.plugin_directory);
+        options.allocation_plugin = detail::c_string(settings.allocation_plugin);
+        options.allocation_plugin_config = detail::c_string(settings.allocation_plugin_config);
+        options.compressor_plugin = detail::c_string(settings.compressor_plugin);
+        options.compressor_plugin_config = detail::c_string(settings.compressor_plugin_config);
         petrel_push_consumer *consumer = nullptr;
         check(petrel_push_consumer_create(&options, &consumer));
         consumer_.reset(consumer);

@@ -171,6 +171,7 @@ void test_transactions() {
 
 void test_push_consumer();
 void test_pull_consumer();
+void test_plugins();
 
 int main() {
     const char *configured = std::getenv("PETREL_NAMESRV");
@@ -185,6 +186,7 @@ int main() {
         test_transactions();
         test_push_consumer();
         test_pull_consumer();
+        test_plugins();
     } catch (const std::exception &error) {
         std::cerr << "unexpected exception: " << error.what() << "\n";
         return 1;

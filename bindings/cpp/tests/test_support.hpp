@@ -67,8 +67,10 @@ inline petrel::Producer started_producer(std::optional<std::string> group = std:
 
 /// Every message of a topic, read from offset 0 of each queue (empty while the topic has no route yet).
 inline std::vector<std::string> read_bodies(const std::string &topic, const std::string &expression = "*") {
-    petrel::PullConsumer consumer(petrel::PullConsumerOptions{name_servers, unique("CG_read"), std::nullopt, std::nullopt,
-                                                              petrel::ConsumeFrom::last_offset, 0});
+    petrel::PullConsumerOptions options;
+    options.name_servers = name_servers;
+    options.group = unique("CG_read");
+    petrel::PullConsumer consumer(options);
     consumer.start();
     std::vector<std::string> bodies;
     try {
