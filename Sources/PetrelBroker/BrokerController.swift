@@ -95,6 +95,8 @@ public final class BrokerController: Service, Sendable {
         storeConfiguration.storeHost = storeHost
         let root = storeConfiguration.rootDirectory
         let topics = try TopicConfigTable(storeRoot: root, configuration: configuration)
+        // Before the store opens: a store holding compressed bodies needs its compressor and dictionaries.
+        let compression = try StoreBodyCompression.open(configuration.compression, storeRoot: root, logger: logger)
         let groups = try SubscriptionGroupTable(storeRoot: root, autoCreate: configuration.autoCreateSubscriptionGroup)
         let offsets = try ConsumerOffsetTable(storeRoot: root)
         let store: MessageStore
@@ -120,7 +122,7 @@ public final class BrokerController: Service, Sendable {
         }
         let handler = BrokerRequestHandler(
             configuration: configuration, store: store, topics: topics, subscriptionGroups: groups, offsets: offsets,
-            clients: ClientRegistry(), longPolling: longPolling, logger: logger,
+            clients: ClientRegistry(), longPolling: longPolling, compression: compression, logger: logger,
             onTopicsChanged: { registrar.requestRegistration() })
         let schedule: ScheduleService
         do {
