@@ -134,7 +134,7 @@ public final class BrokerController: Service, Sendable {
         let transactions = TransactionCheckService(
             store: store, clients: handler.clients, table: handler.transactionOutcomes,
             interval: .milliseconds(configuration.transactionCheckInterval), timeout: configuration.transactionTimeOut,
-            maximumChecks: configuration.transactionCheckMax, logger: logger)
+            maximumChecks: configuration.transactionCheckMax, compression: compression, logger: logger)
         return BrokerController(
             configuration: configuration, handler: handler, registrar: registrar, schedule: schedule, timer: timer,
             transactions: transactions, server: server, client: client, logger: logger)
