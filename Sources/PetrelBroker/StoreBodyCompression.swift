@@ -43,6 +43,18 @@ public final class StoreBodyCompression: Sendable {
         var nextId: UInt32
         /// Sampling and retrain progress per topic.
         var samplers: [String: Sampler] = [:]
+        /// Dictionaries digested by the plugin for compressing, by id and level.
+        var compressing: [PreparedKey: PreparedDictionary] = [:]
+        /// Dictionaries digested by the plugin for decompressing, by id.
+        var decompressing: [UInt32: PreparedDictionary] = [:]
+    }
+
+    /// A prepared compression dictionary's identity: the plugin digests it for one level.
+    struct PreparedKey: Hashable, Sendable {
+        /// The dictionary.
+        var id: UInt32
+        /// The level.
+        var level: Int32
     }
 
     /// One topic's sampling progress.
@@ -106,6 +118,29 @@ public final class StoreBodyCompression: Sendable {
     /// The dictionary `id`, nil when unknown.
     public func dictionary(_ id: UInt32) -> CompressionDictionary? {
         state.withLock { $0.dictionaries[id] }
+    }
+
+    /// Dictionary `dictionary` digested for compressing at `level`, prepared once and cached.
+    func preparedForCompression(_ dictionary: CompressionDictionary, level: Int32, _ compressor: CompressorPlugin) throws(PluginError) -> PreparedDictionary {
+        let key = PreparedKey(id: dictionary.id, level: level)
+        if let cached = state.withLock({ $0.compressing[key] }) { return cached }
+        // Prepared outside the lock; two threads racing here both prepare, one result is kept.
+        let prepared = try compressor.prepareDictionary(dictionary.bytes, level: level)
+        return state.withLock { state in
+            if let cached = state.compressing[key] { return cached }
+            state.compressing[key] = prepared
+            return prepared
+        }
+    }
+
+    /// Dictionary `id` digested for decompressing, prepared once and cached; nil when unknown.
+    func preparedForDecompression(_ id: UInt32, _ compressor: CompressorPlugin) throws(PluginError) -> PreparedDictionary? {
+        let (cached, known) = state.withLock { ($0.decompressing[id], $0.dictionaries[id]) }
+        if let cached { return cached }
+        guard let known else { return nil }
+        let prepared = try compressor.prepareDictionary(known.bytes)
+        state.withLock { $0.decompressing[id] = prepared }
+        return prepared
     }
 
     /// The dictionary `topic` compresses with now, nil when it has none yet.
