@@ -20,11 +20,22 @@
  *     covers it; fields beyond the plugin's size count as NULL/0. A plugin built against a newer
  *     minor works with an older host (the host ignores the tail it does not know).
  *
+ * WHAT EACH MINOR ADDS
+ *   - 1.0: selector, allocator and compressor (compress_bound, compress, decompress) tables.
+ *   - 1.1: the compressor table gains prepared dictionaries (prepare_dictionary, release_dictionary,
+ *     compress_prepared, decompress_prepared: the dictionary is digested once, not per message) and
+ *     dictionary training (train_dictionary). A plugin offers each group or not: the four prepared-
+ *     dictionary functions are all set or all NULL (a partial set is refused at load);
+ *     train_dictionary may be NULL. A host falls back when a group is absent (1.0 plugins): raw
+ *     dictionaries through petrel_compression_options, and no training.
+ *
  * MEMORY
  *   Nothing is allocated on one side and freed on the other. Every buffer a function writes to is
  *   owned by the caller and comes with its capacity. Strings and arrays passed to a plugin are valid
  *   only for the duration of the call; copy what you keep. Strings returned by a plugin (a
- *   descriptor's name) are static and live as long as the library is loaded.
+ *   descriptor's name) are static and live as long as the library is loaded. A prepared
+ *   dictionary handle (minor 1) is the one thing a plugin allocates for the host to keep: the host
+ *   never looks inside it and hands it back to release_dictionary, which frees it.
  *
  * ERRORS
  *   Fallible functions return PETREL_PLUGIN_OK (0) or a nonzero status. On failure the plugin fills
@@ -40,6 +51,13 @@
  *   - destroy: called once per instance, after every other call on it has returned.
  *   - select, allocate, compress_bound, compress, decompress: MAY BE CALLED CONCURRENTLY from several
  *     threads on the same instance. Treat the instance as read-only after init, or lock inside.
+ *   - prepare_dictionary, compress_prepared, decompress_prepared, train_dictionary (minor 1): MAY BE
+ *     CALLED CONCURRENTLY with each other and with the calls above, on the same instance. One
+ *     prepared handle MAY BE USED BY SEVERAL THREADS AT ONCE (compress_prepared and
+ *     decompress_prepared treat it as read-only).
+ *   - release_dictionary (minor 1): called once per handle, after the last call using that handle
+ *     has returned; may run concurrently with calls using OTHER handles. Every handle is released
+ *     before destroy.
  *   - host->log: thread-safe; may be called from any thread during any plugin call (init included).
  *     Do not keep the host pointer after destroy.
  */
@@ -55,8 +73,8 @@ extern "C" {
 
 /** The ABI generation this header describes (also the suffix of the entry symbol). */
 #define PETREL_PLUGIN_ABI_MAJOR 1
-/** Compatible additions within generation 1. */
-#define PETREL_PLUGIN_ABI_MINOR 0
+/** Compatible additions within generation 1 (see WHAT EACH MINOR ADDS). */
+#define PETREL_PLUGIN_ABI_MINOR 1
 
 /** The entry symbol's name for generation 1, for dlsym. */
 #define PETREL_PLUGIN_ENTRY_V1 "petrel_plugin_describe_v1"
@@ -185,7 +203,7 @@ typedef struct petrel_compression_options {
     size_t dictionary_length;
 } petrel_compression_options;
 
-/** A compressor's functions. All may be called concurrently. */
+/** A compressor's functions. All but release_dictionary may be called concurrently (see THREADS). */
 typedef struct petrel_compressor_functions {
     /** sizeof(petrel_compressor_functions) as the plugin was compiled. */
     uint32_t size;
@@ -204,6 +222,44 @@ typedef struct petrel_compressor_functions {
                           const uint8_t *source, size_t source_length,
                           uint8_t *destination, size_t destination_capacity, size_t *written,
                           petrel_plugin_error *error);
+
+    /* ---- ABI 1.1: prepared dictionaries (all four set, or all four NULL) ---- */
+
+    /**
+     * Digests `dictionary` (`length` bytes, valid only during the call: copy what you keep) once for
+     * compressing at `level` (0: the plugin's default) and decompressing, and sets *prepared to a
+     * plugin-owned handle. The host keeps it, passes it to compress_prepared/decompress_prepared
+     * from any number of threads at once, and finally to release_dictionary. Concurrent calls allowed.
+     */
+    int32_t (*prepare_dictionary)(void *instance, const uint8_t *dictionary, size_t length, int32_t level,
+                                  void **prepared, petrel_plugin_error *error);
+    /** Frees a handle from prepare_dictionary. Called once, after the handle's last use. */
+    void (*release_dictionary)(void *instance, void *prepared);
+    /**
+     * compress with a prepared dictionary at the level it was prepared for; same buffers and result
+     * rules as compress (destination capacity at least compress_bound). Concurrent calls allowed,
+     * also with the same handle.
+     */
+    int32_t (*compress_prepared)(void *instance, void *prepared, const uint8_t *source, size_t source_length,
+                                 uint8_t *destination, size_t destination_capacity, size_t *written,
+                                 petrel_plugin_error *error);
+    /**
+     * decompress with a prepared dictionary; same rules as decompress (the host refuses any length
+     * but the original). Concurrent calls allowed, also with the same handle.
+     */
+    int32_t (*decompress_prepared)(void *instance, void *prepared, const uint8_t *source, size_t source_length,
+                                   uint8_t *destination, size_t destination_capacity, size_t *written,
+                                   petrel_plugin_error *error);
+
+    /* ---- ABI 1.1: dictionary training (may be NULL) ---- */
+
+    /**
+     * Trains a dictionary from `sample_count` samples laid end to end in `samples`, sample i being
+     * `sample_lengths[i]` bytes. Writes at most `capacity` bytes to `dictionary` (caller-owned) and
+     * their number to *written; the host refuses 0 or more than `capacity`. Concurrent calls allowed.
+     */
+    int32_t (*train_dictionary)(void *instance, const uint8_t *samples, const size_t *sample_lengths, size_t sample_count,
+                                uint8_t *dictionary, size_t capacity, size_t *written, petrel_plugin_error *error);
 } petrel_compressor_functions;
 
 /** One plugin of a library. Static data: the host never frees or writes it. */

@@ -1,23 +1,103 @@
 /*
  * compress-zstd: zstd (libzstd) compression into caller-owned buffers, with an optional dictionary
- * and a level per call. Stateless: every call makes and frees its own zstd context, so concurrent
- * calls need no locking. Config: "" or "level=N" (the default level when a call passes 0).
+ * and a level per call (ABI 1.1: prepared dictionaries and dictionary training too).
+ * Config: "" or "level=N" (the default level when a call passes 0).
+ *
+ * Contexts: every thread that calls the plugin gets its own ZSTD_CCtx and ZSTD_DCtx, created on
+ * its first call and reused by every later call (a context holds ~100 KiB-1 MiB of tables; making
+ * one per message would cost more than compressing a small message). They hang off a pthread key
+ * of the instance; the key's destructor frees them when the thread exits, and destroy frees those
+ * of threads still alive. Concurrent calls need no locking beyond registering a new thread.
+ *
+ * Prepared dictionaries: one zstd_prepared holds a ZSTD_CDict (digested for its level) and a
+ * ZSTD_DDict, both copies of the host's bytes; zstd only reads them, so any number of threads may
+ * use one handle at once.
  */
 #include "../include/petrel_plugin.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <zdict.h>
 #include <zstd.h>
 
-/* The configured default level. */
+struct zstd_settings;
+
+/* One thread's contexts, linked into its instance's list so destroy can free them. */
+typedef struct thread_contexts {
+    ZSTD_CCtx *compress;
+    ZSTD_DCtx *decompress;
+    struct zstd_settings *owner;
+    struct thread_contexts *previous;
+    struct thread_contexts *next;
+} thread_contexts;
+
+/* The instance: the configured default level and the per-thread contexts. */
 typedef struct zstd_settings {
     int level;
+    pthread_key_t key;
+    thread_contexts *threads;
 } zstd_settings;
 
-static int32_t fail(petrel_plugin_error *error, int32_t code, const char *what, size_t result) {
+/* A prepared dictionary: both directions digested once. */
+typedef struct zstd_prepared {
+    ZSTD_CDict *compress;
+    ZSTD_DDict *decompress;
+} zstd_prepared;
+
+/* Guards every instance's thread list (registration, thread exit, destroy). Static, so it outlives
+ * instances: a thread exiting while its instance is destroyed still finds a valid lock. */
+static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
+
+static int32_t fail(petrel_plugin_error *error, int32_t code, const char *what, const char *reason) {
     error->code = code;
-    snprintf(error->message, sizeof error->message, "%s: %s", what, ZSTD_getErrorName(result));
+    snprintf(error->message, sizeof error->message, "%s: %s", what, reason);
     return PETREL_PLUGIN_FAILED;
+}
+
+static void free_contexts(thread_contexts *contexts) {
+    ZSTD_freeCCtx(contexts->compress);
+    ZSTD_freeDCtx(contexts->decompress);
+    free(contexts);
+}
+
+/* The key's destructor: a thread that called the plugin exits. Its instance is still alive:
+ * destroy deletes the key before freeing the instance, and glibc runs no destructor of a deleted
+ * key. Unlinks the thread's contexts from the instance's list, then frees them. */
+static void thread_exit(void *value) {
+    thread_contexts *contexts = value;
+    pthread_mutex_lock(&registry);
+    if (contexts->previous != NULL) contexts->previous->next = contexts->next;
+    else contexts->owner->threads = contexts->next;
+    if (contexts->next != NULL) contexts->next->previous = contexts->previous;
+    pthread_mutex_unlock(&registry);
+    free_contexts(contexts);
+}
+
+/* This thread's contexts for `settings`, created on its first call; NULL when out of memory. */
+static thread_contexts *contexts_of(zstd_settings *settings) {
+    thread_contexts *contexts = pthread_getspecific(settings->key);
+    if (contexts != NULL) return contexts;
+    contexts = calloc(1, sizeof *contexts);
+    if (contexts == NULL) return NULL;
+    contexts->owner = settings;
+    contexts->compress = ZSTD_createCCtx();
+    contexts->decompress = ZSTD_createDCtx();
+    if (contexts->compress == NULL || contexts->decompress == NULL) {
+        free_contexts(contexts);
+        return NULL;
+    }
+    pthread_mutex_lock(&registry);
+    contexts->next = settings->threads;
+    if (settings->threads != NULL) settings->threads->previous = contexts;
+    settings->threads = contexts;
+    pthread_mutex_unlock(&registry);
+    if (pthread_setspecific(settings->key, contexts) != 0) {
+        thread_exit(contexts);
+        return NULL;
+    }
+    return contexts;
 }
 
 static size_t zstd_bound(void *instance, size_t source_length) {
@@ -25,33 +105,90 @@ static size_t zstd_bound(void *instance, size_t source_length) {
     return ZSTD_compressBound(source_length);
 }
 
+/* Turns a zstd result into a plugin status. */
+static int32_t finish(size_t result, size_t *written, petrel_plugin_error *error, int32_t code, const char *what) {
+    if (ZSTD_isError(result)) return fail(error, code, what, ZSTD_getErrorName(result));
+    *written = result;
+    return PETREL_PLUGIN_OK;
+}
+
 static int32_t zstd_compress(void *instance, const petrel_compression_options *options,
                              const uint8_t *source, size_t source_length,
                              uint8_t *destination, size_t destination_capacity, size_t *written,
                              petrel_plugin_error *error) {
-    const zstd_settings *settings = instance;
+    zstd_settings *settings = instance;
+    thread_contexts *contexts = contexts_of(settings);
+    if (contexts == NULL) return fail(error, 2, "compress", "out of memory for a zstd context");
     int level = options->level != 0 ? options->level : settings->level;
-    ZSTD_CCtx *context = ZSTD_createCCtx();
-    if (context == NULL) return fail(error, 2, "ZSTD_createCCtx", 0);
-    size_t result = ZSTD_compress_usingDict(context, destination, destination_capacity, source, source_length,
+    size_t result = ZSTD_compress_usingDict(contexts->compress, destination, destination_capacity, source, source_length,
                                             options->dictionary, options->dictionary_length, level);
-    ZSTD_freeCCtx(context);
-    if (ZSTD_isError(result)) return fail(error, 3, "compress", result);
-    *written = result;
-    return PETREL_PLUGIN_OK;
+    return finish(result, written, error, 3, "compress");
 }
 
 static int32_t zstd_decompress(void *instance, const petrel_compression_options *options,
                                const uint8_t *source, size_t source_length,
                                uint8_t *destination, size_t destination_capacity, size_t *written,
                                petrel_plugin_error *error) {
-    (void)instance;
-    ZSTD_DCtx *context = ZSTD_createDCtx();
-    if (context == NULL) return fail(error, 2, "ZSTD_createDCtx", 0);
-    size_t result = ZSTD_decompress_usingDict(context, destination, destination_capacity, source, source_length,
+    thread_contexts *contexts = contexts_of(instance);
+    if (contexts == NULL) return fail(error, 2, "decompress", "out of memory for a zstd context");
+    size_t result = ZSTD_decompress_usingDict(contexts->decompress, destination, destination_capacity, source, source_length,
                                               options->dictionary, options->dictionary_length);
-    ZSTD_freeDCtx(context);
-    if (ZSTD_isError(result)) return fail(error, 4, "decompress", result);
+    return finish(result, written, error, 4, "decompress");
+}
+
+static void zstd_release_dictionary(void *instance, void *prepared) {
+    (void)instance;
+    zstd_prepared *dictionary = prepared;
+    if (dictionary == NULL) return;
+    ZSTD_freeCDict(dictionary->compress);
+    ZSTD_freeDDict(dictionary->decompress);
+    free(dictionary);
+}
+
+static int32_t zstd_prepare_dictionary(void *instance, const uint8_t *bytes, size_t length, int32_t level,
+                                       void **prepared, petrel_plugin_error *error) {
+    const zstd_settings *settings = instance;
+    zstd_prepared *dictionary = calloc(1, sizeof *dictionary);
+    if (dictionary == NULL) return fail(error, 2, "prepare_dictionary", "out of memory");
+    /* Copies, not by reference: the host's bytes are valid only during this call. */
+    dictionary->compress = ZSTD_createCDict(bytes, length, level != 0 ? level : settings->level);
+    dictionary->decompress = ZSTD_createDDict(bytes, length);
+    if (dictionary->compress == NULL || dictionary->decompress == NULL) {
+        zstd_release_dictionary(instance, dictionary);
+        return fail(error, 5, "prepare_dictionary", "zstd could not digest the dictionary");
+    }
+    *prepared = dictionary;
+    return PETREL_PLUGIN_OK;
+}
+
+static int32_t zstd_compress_prepared(void *instance, void *prepared, const uint8_t *source, size_t source_length,
+                                      uint8_t *destination, size_t destination_capacity, size_t *written,
+                                      petrel_plugin_error *error) {
+    thread_contexts *contexts = contexts_of(instance);
+    if (contexts == NULL) return fail(error, 2, "compress_prepared", "out of memory for a zstd context");
+    const zstd_prepared *dictionary = prepared;
+    size_t result = ZSTD_compress_usingCDict(contexts->compress, destination, destination_capacity, source, source_length,
+                                             dictionary->compress);
+    return finish(result, written, error, 3, "compress_prepared");
+}
+
+static int32_t zstd_decompress_prepared(void *instance, void *prepared, const uint8_t *source, size_t source_length,
+                                        uint8_t *destination, size_t destination_capacity, size_t *written,
+                                        petrel_plugin_error *error) {
+    thread_contexts *contexts = contexts_of(instance);
+    if (contexts == NULL) return fail(error, 2, "decompress_prepared", "out of memory for a zstd context");
+    const zstd_prepared *dictionary = prepared;
+    size_t result = ZSTD_decompress_usingDDict(contexts->decompress, destination, destination_capacity, source, source_length,
+                                               dictionary->decompress);
+    return finish(result, written, error, 4, "decompress_prepared");
+}
+
+static int32_t zstd_train_dictionary(void *instance, const uint8_t *samples, const size_t *sample_lengths, size_t sample_count,
+                                     uint8_t *dictionary, size_t capacity, size_t *written, petrel_plugin_error *error) {
+    (void)instance;
+    if (sample_count > UINT_MAX) return fail(error, 6, "train_dictionary", "more samples than zstd accepts");
+    size_t result = ZDICT_trainFromBuffer(dictionary, capacity, samples, sample_lengths, (unsigned)sample_count);
+    if (ZDICT_isError(result)) return fail(error, 6, "train_dictionary", ZDICT_getErrorName(result));
     *written = result;
     return PETREL_PLUGIN_OK;
 }
@@ -65,21 +202,38 @@ static int32_t zstd_init(const char *config, const petrel_plugin_host *host, voi
                  ZSTD_minCLevel(), ZSTD_maxCLevel());
         return PETREL_PLUGIN_FAILED;
     }
-    zstd_settings *settings = malloc(sizeof *settings);
-    if (settings == NULL) {
-        error->code = 2;
-        snprintf(error->message, sizeof error->message, "out of memory");
-        return PETREL_PLUGIN_FAILED;
+    zstd_settings *settings = calloc(1, sizeof *settings);
+    if (settings == NULL) return fail(error, 2, "init", "out of memory");
+    if (pthread_key_create(&settings->key, thread_exit) != 0) {
+        free(settings);
+        return fail(error, 2, "init", "no pthread key left");
     }
     settings->level = level;
     *instance = settings;
     return PETREL_PLUGIN_OK;
 }
 
-static void zstd_destroy(void *instance) { free(instance); }
+/* Runs after every call has returned. Deleting the key first stops thread exits from running
+ * thread_exit for this instance; then the contexts of threads still alive are freed here. */
+static void zstd_destroy(void *instance) {
+    zstd_settings *settings = instance;
+    pthread_key_delete(settings->key);
+    pthread_mutex_lock(&registry);
+    thread_contexts *contexts = settings->threads;
+    settings->threads = NULL;
+    pthread_mutex_unlock(&registry);
+    while (contexts != NULL) {
+        thread_contexts *next = contexts->next;
+        free_contexts(contexts);
+        contexts = next;
+    }
+    free(settings);
+}
 
 static const petrel_compressor_functions functions = {
     sizeof(petrel_compressor_functions), zstd_bound, zstd_compress, zstd_decompress,
+    zstd_prepare_dictionary, zstd_release_dictionary, zstd_compress_prepared, zstd_decompress_prepared,
+    zstd_train_dictionary,
 };
 
 static const petrel_plugin_descriptor descriptor = {

@@ -58,8 +58,24 @@ enum ABIReader {
             if table.compress_bound == nil { throw PluginError(.missingFunction, plugin: name, "compress_bound is NULL") }
             if table.compress == nil { throw PluginError(.missingFunction, plugin: name, "compress is NULL") }
             if table.decompress == nil { throw PluginError(.missingFunction, plugin: name, "decompress is NULL") }
+            try checkPreparedDictionaryGroup(table, name: name)
         default:
             throw PluginError(.incompatibleVersion, plugin: name, "unknown plugin kind \(descriptor.kind)")
+        }
+    }
+
+    /// ABI 1.1's prepared-dictionary functions come as a group: all four set, or all four NULL (or
+    /// beyond the plugin's table). A partial set would leave the host holding handles it cannot use or free.
+    static func checkPreparedDictionaryGroup(_ table: petrel_compressor_functions, name: String) throws(PluginError) {
+        let present: [(String, Bool)] = [
+            ("prepare_dictionary", table.prepare_dictionary != nil), ("release_dictionary", table.release_dictionary != nil),
+            ("compress_prepared", table.compress_prepared != nil), ("decompress_prepared", table.decompress_prepared != nil),
+        ]
+        let missing = present.filter { !$0.1 }.map(\.0)
+        guard missing.isEmpty || missing.count == present.count else {
+            throw PluginError(
+                .missingFunction, plugin: name,
+                "prepared dictionaries need all four functions; \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") NULL")
         }
     }
 

@@ -3,7 +3,8 @@
 public struct PluginError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Stable, switchable error kinds.
     public enum Code: String, Hashable, Sendable, CaseIterable {
-        /// A plugin name is not `[a-z0-9-]+`, or no plugin directory is configured for a by-name load.
+        /// A plugin name is not `[a-z0-9-]+`, or no plugin directory is configured for a by-name load,
+        /// or a prepared dictionary is used with a plugin instance other than the one that made it.
         case invalidReference
         /// `dlopen` refused the library (missing file, not a shared object, unresolved symbol).
         case loadFailed
@@ -22,6 +23,9 @@ public struct PluginError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A plugin function answered something impossible (an index out of range, overlapping
         /// allocations, a wrong decompressed size); the answer is refused.
         case invalidResult
+        /// The plugin does not offer the function asked for (an ABI 1.0 plugin asked to train a
+        /// dictionary); the message names the function and the plugin's ABI minor.
+        case unsupported
     }
 
     /// What went wrong, stably.
