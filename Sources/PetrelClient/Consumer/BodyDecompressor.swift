@@ -41,8 +41,9 @@ public struct DecompressionStatistics: Hashable, Sendable {
 
 /// Turns zstd records of a pull into plain messages with the consumer's compressor plugin.
 ///
-/// Dictionaries are fetched from the broker that served the pull and cached per (broker address,
-/// dictionary id): ids are unique per broker, not across brokers.
+/// Dictionaries are fetched from the broker that served the pull, prepared once by the plugin
+/// (`CompressorPlugin.prepareDictionary`, so they are not re-digested per message) and cached per
+/// (broker address, dictionary id): ids are unique per broker, not across brokers.
 ///
 /// Failures: a dictionary fetch that cannot reach the broker throws (the whole pull fails and is
 /// retried from the same offset, so nothing is skipped). A record that can never be decompressed
@@ -70,8 +71,8 @@ final class BodyDecompressor: Sendable {
 
     /// The loaded plugin.
     let plugin: CompressorPlugin
-    /// Fetched dictionaries.
-    private let dictionaries = NIOLockedValueBox<[DictionaryKey: [UInt8]]>([:])
+    /// Fetched dictionaries, prepared.
+    private let dictionaries = NIOLockedValueBox<[DictionaryKey: PreparedDictionary]>([:])
     /// The counters.
     private let counters = NIOLockedValueBox(DecompressionStatistics())
     /// How dictionaries are fetched.
@@ -154,10 +155,17 @@ final class BodyDecompressor: Sendable {
         } catch {
             throw .undecodable("zstd body at \(message.messageQueue) offset \(message.queueOffset): \(error)")
         }
-        let dictionary = envelope.dictionaryId == 0 ? nil : try await dictionary(envelope.dictionaryId, address: address)
+        let frame = Array(raw[envelope.headerLength...])
         let plain: [UInt8]
         do {
-            plain = try plugin.decompress(Array(raw[envelope.headerLength...]), originalSize: envelope.originalLength, dictionary: dictionary)
+            if envelope.dictionaryId == 0 {
+                plain = try plugin.decompress(frame, originalSize: envelope.originalLength)
+            } else {
+                let dictionary = try await dictionary(envelope.dictionaryId, address: address)
+                plain = try plugin.decompress(frame, originalSize: envelope.originalLength, dictionary: dictionary)
+            }
+        } catch let failure as DecodingFailure {
+            throw failure
         } catch {
             throw .undecodable("zstd body at \(message.messageQueue) offset \(message.queueOffset): \(error)")
         }
@@ -170,8 +178,8 @@ final class BodyDecompressor: Sendable {
         }
     }
 
-    /// The dictionary `id` of the broker at `address`: cached, else fetched once and cached.
-    private func dictionary(_ id: UInt32, address: String) async throws(DecodingFailure) -> [UInt8] {
+    /// The dictionary `id` of the broker at `address`: cached, else fetched, prepared and cached.
+    private func dictionary(_ id: UInt32, address: String) async throws(DecodingFailure) -> PreparedDictionary {
         let key = DictionaryKey(address: address, id: id)
         if let cached = dictionaries.withLockedValue({ $0[key] }) { return cached }
         let fetched: Result<[UInt8], DictionaryUnavailable>
@@ -183,8 +191,14 @@ final class BodyDecompressor: Sendable {
         counters.withLockedValue { $0.dictionaryFetches += 1 }
         switch fetched {
         case .success(let bytes):
-            dictionaries.withLockedValue { $0[key] = bytes }
-            return bytes
+            let prepared: PreparedDictionary
+            do {
+                prepared = try plugin.prepareDictionary(bytes)
+            } catch {
+                throw .undecodable("dictionary \(id) from \(address) cannot be prepared: \(error)")
+            }
+            dictionaries.withLockedValue { $0[key] = prepared }
+            return prepared
         case .failure(let unavailable):
             throw .undecodable(unavailable.reason)
         }
