@@ -130,4 +130,36 @@ import Testing
         }
         await broker.raw.shutdown()
     }
+
+    /// A push consumer whose compressor cannot decompress (the `broken-decompress-size` fixture)
+    /// never hands the bodies to its listener: each counts as a failed consumption, goes through the
+    /// retry topic and ends in the dead-letter topic with its body intact (read plain from the broker).
+    @Test func undecodableBodiesGoToTheDeadLetterTopicIntact() async throws {
+        let directory = try ClientPluginBuild.directory.get()
+        let broker = ConsumerTestBroker(broker: try await BrokerProcess(extraArguments: [
+            "--pluginDirectory", directory, "--compressorPlugin", "compress-zstd", "--compressionType", "zstd",
+            "--compressionDictionaryEnable", "false",
+        ]))
+        defer { broker.broker.stop() }
+        try await broker.createTopic("ZstdBroken", queues: 1)
+        try await broker.createGroup("G-zstd-broken", retryMaxTimes: 1)
+        let bodies = [Self.event(1), Self.event(2)]
+        for body in bodies { try await broker.send(topic: "ZstdBroken", queueId: 0, body: body) }
+        var configuration = ConsumerPushTests.configuration(broker, group: "G-zstd-broken", topic: "ZstdBroken")
+        configuration.maxReconsumeTimes = 1
+        configuration.retryDelayLevel = 1
+        configuration.compression = ConsumerCompression(.path(directory + "/broken-results.so", plugin: "broken-decompress-size"))
+        let recorder = ReceivedRecorder()
+        let consumer = try await ConsumerPushTests.consumer(configuration, recorder: recorder)
+        let deadLetters = await poll(seconds: 60) {
+            ((try? await broker.messages(topic: "%DLQ%G-zstd-broken", queueId: 0)) ?? []).count == bodies.count
+        }
+        #expect(deadLetters)
+        let dead = try await broker.messages(topic: "%DLQ%G-zstd-broken", queueId: 0)
+        #expect(dead.map { String(buffer: $0.message.body) }.sorted() == bodies.sorted())
+        #expect(recorder.messages.isEmpty, "the listener got \(recorder.messages.count) undecodable messages")
+        #expect(consumer.decompressionStatistics.failures >= bodies.count)
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
 }

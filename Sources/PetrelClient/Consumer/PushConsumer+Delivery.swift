@@ -126,6 +126,9 @@ extension PushConsumer {
         } catch {
             logger.warning("send-back of \(message.messageId) failed", metadata: ["error": "\(error)"])
         }
+        // An undecodable message's body is still the compressed envelope: resent as a new message it
+        // would be stored as a plain body, so it stays cached and is sent back again later instead.
+        guard message.undecodableReason == nil else { return false }
         return await resendToRetryTopic(message, delayLevel: delayLevel)
     }
 
