@@ -98,6 +98,13 @@ static int32_t test_selector_plugins(petrel_producer *producer, const char *dire
     EXPECT_OK(petrel_producer_send_plugin_selected(producer, message, by_name, 0, "customer-7", &first));
     EXPECT_OK(petrel_producer_send_plugin_selected(producer, message, by_path, 0, "customer-7", &second));
     CHECK(first.queue_id == second.queue_id && second.queue_offset > first.queue_offset);
+    /* A plugin answering a queue past the end fails the send with its name; the producer keeps working. */
+    snprintf(path, sizeof path, "%s/broken-results.so", directory);
+    EXPECT_OK(petrel_selector_plugin_load(path, NULL, NULL, &broken));
+    EXPECT_STATUS(petrel_producer_send_plugin_selected(producer, message, broken, 1, NULL, &result), PETREL_PLUGIN_ERROR);
+    CHECK(strstr(petrel_last_error(), "broken-selector-range") != NULL);
+    petrel_selector_plugin_destroy(broken);
+    EXPECT_OK(petrel_producer_send_plugin_selected(producer, message, by_name, 1, NULL, &result));
     EXPECT_STATUS(petrel_producer_send_plugin_selected(producer, message, NULL, 0, NULL, &result), PETREL_INVALID_ARGUMENT);
     EXPECT_STATUS(petrel_producer_send_plugin_selected(producer, message, (petrel_selector_plugin *)message, 0, NULL, &result),
                   PETREL_INVALID_ARGUMENT);
