@@ -81,6 +81,47 @@ import Testing
         try await fixture.close()
     }
 
+    @Test func supersededDictionariesSettleRetireAndGoOnlyBelowTheMinimumOffset() async throws {
+        let directory = BrokerTestDirectory()
+        defer { directory.remove() }
+        let fixture = try await HandlerFixture(directory: directory) { configuration in
+            Self.configure(&configuration)
+            configuration.compression.dictionaryRetrainMessages = 4
+        }
+        let compression = fixture.handler.compression
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Old", attributes: "+compression.type=zstd"))
+        for body in (0..<8).map(CompressionFixtures.event) { _ = await fixture.handle(Requests.send(topic: "Old", body: body)) }
+        let first = try await Self.awaitDictionary(fixture, "Old")
+        #expect(compression.retireDictionaries(minimumOffset: Int64.max, maximumOffset: 0).isEmpty, "the current one never goes")
+        for body in (8..<24).map(CompressionFixtures.event) { _ = await fixture.handle(Requests.send(topic: "Old", body: body)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while compression.currentDictionary(topic: "Old")?.id == first.id, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(compression.currentDictionary(topic: "Old")?.id != first.id)
+        let retiredFile = StoreBodyCompression.retiredPath(storeRoot: directory.path)
+
+        #expect(compression.retireDictionaries(minimumOffset: 5000, maximumOffset: 1000).isEmpty, "settling first")
+        #expect(compression.retireDictionaries(minimumOffset: 500, maximumOffset: 1000).isEmpty, "retired after 1000")
+        #expect(try StoreBodyCompression.readRetired(storeRoot: directory.path) == [first.id: 1000])
+        // A body compressed with it re-stored unchanged (retry, schedule …) puts it back in use, durably.
+        let envelope = CompressedBodyEnvelope(originalLength: 300, dictionaryId: first.id)
+        var restored = StoredMessage(
+            message: Message(topic: "%RETRY%G", body: ByteBuffer(bytes: envelope.bytes + [0x28, 0xB5])), queueId: 0,
+            bornTimestamp: 0, bornHost: .unspecified)
+        restored.sysFlag.compression = .zstd
+        compression.noteRestored([restored])
+        #expect(try StoreBodyCompression.readRetired(storeRoot: directory.path).isEmpty)
+        #expect(compression.retireDictionaries(minimumOffset: 5000, maximumOffset: 2000).isEmpty)
+        #expect(compression.retireDictionaries(minimumOffset: 1500, maximumOffset: 2000).isEmpty, "retired after 2000")
+        #expect(compression.retireDictionaries(minimumOffset: 2001, maximumOffset: 3000) == [first.id])
+        #expect(compression.dictionary(first.id) == nil)
+        #expect(!System.exists(CompressionDictionaryFile.path(storeRoot: directory.path, id: first.id)))
+        #expect(System.exists(retiredFile))
+        #expect(compression.currentDictionary(topic: "Old") != nil)
+        try await fixture.close()
+    }
+
     @Test func aStoreWithCompressedBodiesRefusesToOpenWithoutACompressor() async throws {
         let directory = BrokerTestDirectory()
         defer { directory.remove() }
