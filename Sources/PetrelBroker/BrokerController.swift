@@ -110,7 +110,8 @@ public final class BrokerController: Service, Sendable {
         let longPolling = LongPollingService()
         let timer: TimerService
         do {
-            timer = try TimerService(store: store, storeRoot: root, entriesPerFile: configuration.timerLogEntriesPerFile, logger: logger)
+            timer = try TimerService(
+                store: store, storeRoot: root, entriesPerFile: configuration.timerLogEntriesPerFile, compression: compression, logger: logger)
         } catch {
             try? store.close()
             throw error
@@ -126,7 +127,8 @@ public final class BrokerController: Service, Sendable {
             onTopicsChanged: { registrar.requestRegistration() })
         let schedule: ScheduleService
         do {
-            schedule = try ScheduleService(store: store, levels: configuration.messageDelayLevels, storeRoot: root, logger: logger)
+            schedule = try ScheduleService(
+                store: store, levels: configuration.messageDelayLevels, storeRoot: root, compression: compression, logger: logger)
         } catch {
             try? store.close()
             throw error
@@ -163,6 +165,11 @@ public final class BrokerController: Service, Sendable {
             },
             PeriodicService(name: "runtime statistics", interval: BrokerStatistics.sampleInterval, logger: logger) {
                 handler.statistics.sample(now: System.nowMilliseconds())
+            },
+            PeriodicService(name: "compression dictionary retirement", interval: StoreBodyCompression.retirementInterval, logger: logger) {
+                let store = handler.store
+                handler.compression.retireDictionaries(
+                    minimumOffset: store.minimumCommitLogOffset.rawValue, maximumOffset: store.maximumCommitLogOffset.rawValue)
             },
             handler.longPolling,
             CleanService(store: handler.store),

@@ -47,6 +47,13 @@ public final class StoreBodyCompression: Sendable {
         var compressing: [PreparedKey: PreparedDictionary] = [:]
         /// Dictionaries digested by the plugin for decompressing, by id.
         var decompressing: [UInt32: PreparedDictionary] = [:]
+        /// Superseded dictionaries on their way to deletion (absent: in use).
+        var retirement: [UInt32: DictionaryRetirement] = [:]
+
+        /// The retired dictionaries' offsets, as persisted.
+        var retiredOffsets: [UInt32: Int64] {
+            retirement.compactMapValues { if case .retired(let after) = $0 { return after } else { return nil } }
+        }
     }
 
     /// A prepared compression dictionary's identity: the plugin digests it for one level.
@@ -77,6 +84,7 @@ public final class StoreBodyCompression: Sendable {
         self.storeRoot = storeRoot
         self.logger = logger
         var dictionaries: [UInt32: CompressionDictionary] = [:]
+        var retirement: [UInt32: DictionaryRetirement] = [:]
         var marked = false
         if let storeRoot {
             let codecs = try CompressedStoreMarker.read(storeRoot: storeRoot)
@@ -88,6 +96,9 @@ public final class StoreBodyCompression: Sendable {
             }
             marked = !codecs.isEmpty
             dictionaries = try CompressionDictionaryFile.loadAll(storeRoot: storeRoot)
+            for (id, after) in try Self.readRetired(storeRoot: storeRoot) where dictionaries[id] != nil {
+                retirement[id] = .retired(after: after)
+            }
         }
         if configuration.defaults.isEnabled, compressor == nil {
             throw BrokerError(.invalidConfigurationValue,
@@ -97,7 +108,10 @@ public final class StoreBodyCompression: Sendable {
         for dictionary in dictionaries.values where dictionary.id > current[dictionary.topic] ?? 0 {
             current[dictionary.topic] = dictionary.id
         }
-        state = Mutex(DictionaryState(dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1))
+        // The next id follows the highest ever used: a deleted dictionary's id is never reused while
+        // its file exists, and the current dictionaries (never deleted) hold the highest ids.
+        state = Mutex(DictionaryState(
+            dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1, retirement: retirement))
         markerWritten = Atomic(marked)
     }
 
