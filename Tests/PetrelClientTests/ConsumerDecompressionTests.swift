@@ -99,6 +99,30 @@ import Testing
         }
     }
 
+    /// A failed dictionary load is not kept: after the broker was unreachable once, the next pull
+    /// fetches the dictionary and decodes.
+    @Test func aFailedDictionaryFetchIsRetriedByTheNextPull() async throws {
+        let plugin = try Self.plugin()
+        let body = Array("{\"event\":\"order.paid\",\"customer\":\"c-1000\",\"amount\":5}".utf8)
+        let response = try ConsumerPullDecodingTests.response(.success, [try Self.record(0, body, dictionaryId: 3, plugin: plugin)])
+        let attempts = NIOLockedValueBox(0)
+        let decompressor = BodyDecompressor(plugin: plugin) { address, _ throws(ClientError) in
+            let attempt = attempts.withLockedValue { value -> Int in
+                value += 1
+                return value
+            }
+            guard attempt > 1 else { throw ClientError(.connectionFailed, "broker \(address) unreachable") }
+            return .success(Self.dictionary)
+        }
+        await #expect(throws: ClientError.self) {
+            try await PullResponseDecoder.decode(response, queue: Self.queue, subscription: nil, decompressor: decompressor, address: "a:1")
+        }
+        let result = try await PullResponseDecoder.decode(response, queue: Self.queue, subscription: nil, decompressor: decompressor, address: "a:1")
+        #expect(result.messages.map { Array($0.body.readableBytesView) } == [body])
+        _ = try await PullResponseDecoder.decode(response, queue: Self.queue, subscription: nil, decompressor: decompressor, address: "a:1")
+        #expect(attempts.withLockedValue { $0 } == 2 && decompressor.statistics.dictionaryFetches == 1)
+    }
+
     /// Pulls carry `acceptCompression=zstd` only for consumers with a compressor plugin.
     @Test func pullsAcceptCompressionOnlyWithCompressor() {
         let subscription = SubscriptionData(topic: "Z", subString: "*")

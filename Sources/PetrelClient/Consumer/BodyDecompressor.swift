@@ -71,8 +71,10 @@ final class BodyDecompressor: Sendable {
 
     /// The loaded plugin.
     let plugin: CompressorPlugin
-    /// Fetched dictionaries, prepared.
-    private let dictionaries = NIOLockedValueBox<[DictionaryKey: PreparedDictionary]>([:])
+    /// Dictionaries by key: one load each, shared by every pull that needs it while it runs (so
+    /// queues pulled at once fetch a new dictionary once); a failed load is dropped so a later
+    /// record asks again.
+    private let dictionaries = NIOLockedValueBox<[DictionaryKey: Task<Result<PreparedDictionary, DecodingFailure>, Never>]>([:])
     /// The counters.
     private let counters = NIOLockedValueBox(DecompressionStatistics())
     /// How dictionaries are fetched.
@@ -181,26 +183,37 @@ final class BodyDecompressor: Sendable {
     /// The dictionary `id` of the broker at `address`: cached, else fetched, prepared and cached.
     private func dictionary(_ id: UInt32, address: String) async throws(DecodingFailure) -> PreparedDictionary {
         let key = DictionaryKey(address: address, id: id)
-        if let cached = dictionaries.withLockedValue({ $0[key] }) { return cached }
+        let load = dictionaries.withLockedValue { table in
+            if let running = table[key] { return running }
+            let started = Task { await self.load(key) }
+            table[key] = started
+            return started
+        }
+        let result = await load.value
+        if case .failure = result {
+            dictionaries.withLockedValue { table in if table[key] == load { table[key] = nil } }
+        }
+        return try result.get()
+    }
+
+    /// Fetches and prepares one dictionary.
+    private func load(_ key: DictionaryKey) async -> Result<PreparedDictionary, DecodingFailure> {
         let fetched: Result<[UInt8], DictionaryUnavailable>
         do {
-            fetched = try await fetch(address, id)
+            fetched = try await fetch(key.address, key.id)
         } catch {
-            throw .transient(error)
+            return .failure(.transient(error))
         }
         counters.withLockedValue { $0.dictionaryFetches += 1 }
         switch fetched {
         case .success(let bytes):
-            let prepared: PreparedDictionary
             do {
-                prepared = try plugin.prepareDictionary(bytes)
+                return .success(try plugin.prepareDictionary(bytes))
             } catch {
-                throw .undecodable("dictionary \(id) from \(address) cannot be prepared: \(error)")
+                return .failure(.undecodable("dictionary \(key.id) from \(key.address) cannot be prepared: \(error)"))
             }
-            dictionaries.withLockedValue { $0[key] = prepared }
-            return prepared
         case .failure(let unavailable):
-            throw .undecodable(unavailable.reason)
+            return .failure(.undecodable(unavailable.reason))
         }
     }
 }
