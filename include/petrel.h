@@ -119,6 +119,25 @@ int32_t petrel_message_reconsume_times(const petrel_message *message);
 int64_t petrel_message_born_timestamp(const petrel_message *message);
 int64_t petrel_message_store_timestamp(const petrel_message *message);
 
+/* ------------------------------------------- message properties: enumeration */
+
+/**
+ * The number of properties of `message` in `*out_count` (0 on failure). A built message has the user
+ * properties set with petrel_message_set_property; a received one has every property it arrived with,
+ * RocketMQ's own included (TAGS, KEYS, UNIQ_KEY, ...).
+ */
+petrel_status petrel_message_property_count(const petrel_message *message, size_t *out_count);
+/**
+ * The name and value of the property at `index` (0 ... count - 1) in `*out_name` and `*out_value`.
+ * Properties are ordered by name (bytewise ascending), so an index names the same property while the
+ * message's properties do not change; setting a property may move the others. Both strings stay valid
+ * while the message lives and that property is not set again (the value is the pointer
+ * petrel_message_property returns). An index out of range gives PETREL_INVALID_ARGUMENT; on any
+ * failure both out-pointers are set to NULL (when they are not NULL themselves).
+ */
+petrel_status petrel_message_property_at(const petrel_message *message, size_t index, const char **out_name,
+                                         const char **out_value);
+
 /* ---------------------------------------------------------------- producer */
 
 typedef struct petrel_producer petrel_producer;

@@ -22,12 +22,17 @@ void test_basics_and_messages() {
     CHECK(view.body() == std::string("a\0b", 3) && view.property("color") == std::optional<std::string>("red"));
     CHECK(!view.property("absent") && view.id().empty() && view.queue_id() == -1 && view.queue_offset() == -1);
     CHECK(view.reconsume_times() == -1 && view.born_timestamp() == -1 && view.store_timestamp() == -1);
+    message.set_property("alpha", "1");
+    using Entries = std::vector<std::pair<std::string, std::string>>;
+    CHECK(view.properties() == (Entries{{"alpha", "1"}, {"color", "red"}}));
     EXPECT_ERROR(invalid_argument, petrel::Message(""));
     EXPECT_ERROR(invalid_argument, message.set_delay_level(99));
     EXPECT_ERROR(invalid_argument, message.set_deliver_time(-5));
     message.set_deliver_time(std::chrono::system_clock::now()).set_deliver_time(0);
     petrel::Message moved = std::move(message);
     CHECK(moved.view().topic() == "Topic" && message.native() == nullptr);
+    // A moved-from message has no C message: enumeration fails with a status, never a crash.
+    EXPECT_ERROR(invalid_argument, message.view().properties());
     petrel::Error error(petrel::Status::broker_error, "remark");
     CHECK(std::string(error.what()) == "PETREL_BROKER_ERROR: remark" && error.message() == "remark");
 }

@@ -130,6 +130,9 @@ FUNCTIONS = {
     "petrel_message_reconsume_times": (_i32, [_void_p]),
     "petrel_message_born_timestamp": (_i64, [_void_p]),
     "petrel_message_store_timestamp": (_i64, [_void_p]),
+    # message properties: enumeration
+    "petrel_message_property_count": (_status, [_void_p, _p(_size)]),
+    "petrel_message_property_at": (_status, [_void_p, _size, _p(_char_p), _p(_char_p)]),
     "petrel_producer_options_init": (None, [_p(ProducerOptions)]),
     "petrel_producer_create": (_status, [_p(ProducerOptions), _p(_void_p)]),
     "petrel_producer_start": (_status, [_void_p]),
