@@ -56,6 +56,16 @@ extension Producer {
             uniqueKeys: [uniqueKey], isBatch: false)
     }
 
+    /// Throws the error `prepare` would throw for `message` (not running, bad topic, empty or oversized
+    /// body, reserved or over-long properties) without sending anything, so a caller of `sendAsync`
+    /// can report argument errors at once instead of through the completion.
+    public func checkSendable(_ message: ProducerMessage) throws(ClientError) {
+        try requireRunning()
+        try MessageValidation.checkMessage(message, maximumSize: configuration.maximumMessageSize)
+        // A stand-in UNIQ_KEY of the real one's length (32 hex digits) gives the same encoded length.
+        try Self.checkPropertiesLength(message.wireProperties(uniqueKey: String(repeating: "0", count: 32)))
+    }
+
     /// Validates `messages` and encodes them as one batch body (spec §8.4), each with its own `UNIQ_KEY`.
     func prepareBatch(_ messages: [ProducerMessage]) throws(ClientError) -> PreparedMessage {
         try requireRunning()

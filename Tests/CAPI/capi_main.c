@@ -64,6 +64,8 @@ int main(void) {
     printf("push consumer done (%d failures)\n", capi_failures);
     test_pull_consumer(name_servers);
     printf("pull consumer done (%d failures)\n", capi_failures);
+    test_logging(name_servers);
+    printf("logging done (%d failures)\n", capi_failures);
     if (capi_failures != 0) {
         fprintf(stderr, "%d checks failed\n", capi_failures);
         return 1;

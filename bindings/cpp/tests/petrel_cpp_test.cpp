@@ -76,9 +76,18 @@ void test_producer_sends() {
         CHECK(done.wait_for(guard, std::chrono::seconds(30), [&] { return statuses.size() == 3; }));
         for (auto status : statuses) CHECK(status == petrel::Status::ok);
     }
+    // Argument errors come back as exceptions at once; the callback is never called for them.
+    std::atomic<int> refused_calls{0};
+    petrel::Message bad_topic("bad topic!", "x");
+    EXPECT_ERROR(invalid_argument, producer.send_async(bad_topic, [&](petrel::Status, const petrel::SendResult *,
+                                                                      const std::string &) { refused_calls++; }));
+    petrel::Message empty_body(topic);
+    EXPECT_ERROR(invalid_argument, producer.send_async(empty_body, [&](petrel::Status, const petrel::SendResult *,
+                                                                       const std::string &) { refused_calls++; }));
     petrel::Message oneway(topic, "oneway");
     producer.send_oneway(oneway);
     test_batch_ordered_selected(producer, topic);
+    CHECK(refused_calls.load() == 0);
     // sync + 3 async + the throwing callback's message + oneway + 3 batch + 2 ordered + selected.
     CHECK(wait_until([&] { return read_bodies(topic).size() == 12; }));
     producer.shutdown();
@@ -176,6 +185,7 @@ void test_transactions() {
 
 void test_push_consumer();
 void test_pull_consumer();
+void test_logging();
 
 int main() {
     const char *configured = std::getenv("PETREL_NAMESRV");
@@ -190,6 +200,7 @@ int main() {
         test_transactions();
         test_push_consumer();
         test_pull_consumer();
+        test_logging();
     } catch (const std::exception &error) {
         std::cerr << "unexpected exception: " << error.what() << "\n";
         return 1;

@@ -9,6 +9,7 @@ from ._native import lib as _lib
 from .errors import (BrokerError, BufferTooSmallError, ConnectError, InternalError, InvalidArgumentError,
                      InvalidStateError, NoMessageError, NoRouteError, PetrelError, PetrelTimeoutError, PluginError,
                      ShutDownError, Status)
+from .logs import get_log_level, route_logs_to_python, set_log_level, use_standard_error
 from .message import Message, ReceivedMessage, SendResult, SendStatus, last_error
 from .producer import Producer
 from .pull_consumer import PullConsumer, PullResult, Queue
@@ -31,5 +32,9 @@ __all__ = [
     "InvalidArgumentError", "InvalidStateError", "Message", "MessageModel", "NoMessageError", "NoRouteError",
     "PetrelError", "PetrelTimeoutError", "PluginError", "Producer", "PullConsumer", "PullResult", "PushConsumer",
     "Queue", "ReceivedMessage", "SendResult", "SendStatus", "ShutDownError", "Status", "TransactionProducer",
-    "TransactionResult", "TransactionState", "last_error", "library_path", "status_name", "version",
+    "TransactionResult", "TransactionState", "get_log_level", "last_error", "library_path", "route_logs_to_python",
+    "set_log_level", "status_name", "use_standard_error", "version",
 ]
+
+# The library's records go to Python's logging ("petrel.*" loggers) from the start.
+route_logs_to_python()

@@ -95,6 +95,7 @@ SEND_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, _status, ctypes.POINTER(SendResu
 QUEUE_SELECTOR = ctypes.CFUNCTYPE(ctypes.c_int32, _void_p, ctypes.c_int32, _void_p, _void_p)
 LOCAL_TRANSACTION = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, _void_p, _void_p)
 TRANSACTION_CHECKER = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, _void_p)
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
 MESSAGE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, ctypes.POINTER(_void_p), ctypes.c_size_t)
 
 # ----------------------------------------------------------------- functions
@@ -111,6 +112,10 @@ FUNCTIONS = {
     "petrel_version": (_char_p, []),
     "petrel_status_name": (_char_p, [_status]),
     "petrel_last_error": (_char_p, []),
+    # logging
+    "petrel_set_log_handler": (_status, [ctypes.c_int, LOG_CALLBACK, _void_p]),
+    "petrel_set_log_level": (_status, [ctypes.c_int]),
+    "petrel_get_log_level": (ctypes.c_int, []),
     "petrel_message_create": (_status, [_char_p, _p(_void_p)]),
     "petrel_message_destroy": (None, [_void_p]),
     "petrel_message_set_tags": (_status, [_void_p, _char_p]),
