@@ -37,15 +37,9 @@ extension Producer {
         var properties = message.wireProperties(uniqueKey: uniqueKey)
         try Self.checkPropertiesLength(properties)
         var sysFlag = MessageSysFlag()
-        var body = message.body
-        if body.readableBytes > configuration.compressBodyThreshold {
-            let compressed = Deflate.zlib(Array(body.readableBytesView))
-            // Sent compressed only when that is smaller: a consumer inflates either way it is flagged.
-            if compressed.count < body.readableBytes {
-                body = ByteBuffer(bytes: compressed)
-                sysFlag.compression = .zlib
-            }
-        }
+        let (body, isCompressed) = Self.compressedBody(
+            message.body, threshold: configuration.compressBodyThreshold, level: configuration.compressionLevel)
+        if isCompressed { sysFlag.compression = .zlib }
         if transactional {
             properties[PropertyKey.transactionPrepared] = "true"
             properties[PropertyKey.producerGroup] = configuration.group
@@ -54,6 +48,15 @@ extension Producer {
         return PreparedMessage(
             topic: message.topic, body: body, properties: properties, sysFlag: sysFlag, flag: message.flag,
             uniqueKeys: [uniqueKey], isBatch: false)
+    }
+
+    /// The body as sent: zlib-compressed at `level` when longer than `threshold` bytes and the result is
+    /// smaller (a consumer inflates whatever is flagged), else unchanged; and whether it was compressed.
+    static func compressedBody(_ body: ByteBuffer, threshold: Int, level: Int) -> (body: ByteBuffer, isCompressed: Bool) {
+        guard body.readableBytes > threshold else { return (body, false) }
+        let compressed = Deflate.zlib(Array(body.readableBytesView), level: level)
+        guard compressed.count < body.readableBytes else { return (body, false) }
+        return (ByteBuffer(bytes: compressed), true)
     }
 
     /// Throws the error `prepare` would throw for `message` (not running, bad topic, empty or oversized
