@@ -135,4 +135,36 @@ import Testing
         await consumer.shutdown()
         await broker.raw.shutdown()
     }
+
+    @Test func subscribingPullConsumerAnswersRunningInfoAndStatus() async throws {
+        let broker = try await ConsumerTestBroker.start()
+        defer { broker.broker.stop() }
+        try await broker.createTopic("AdminPull")
+        for index in 0..<4 { try await broker.send(topic: "AdminPull", queueId: Int32(index), body: "pull\(index)") }
+        let consumer = try await PullConsumerTests.consumer(broker, group: "G-admin-pull", subscriptions: ["AdminPull": "*"])
+        #expect(await poll(seconds: 30) { consumer.assignedQueues.count == 4 })
+        var polled = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while polled < 4, ContinuousClock.now < deadline { polled += try await consumer.poll(timeout: .milliseconds(500)).count }
+        #expect(polled == 4)
+        let ask = RemotingCommand.request(code: .getConsumerRunningInfo, extFields: [
+            "consumerGroup": "G-admin-pull", "clientId": consumer.clientId, "jstackEnable": "false",
+        ])
+        let text = try await broker.invoke(ask).body.map { String(buffer: $0) } ?? ""
+        #expect(text.contains(#""PROP_CONSUME_TYPE":"CONSUME_ACTIVELY""#) && text.contains(#""topic":"AdminPull""#))
+        for queue in consumer.assignedQueues {
+            #expect(text.contains(queue.jsonText + #":{"cachedMsgCount":0"#), "no mqTable entry for \(queue)")
+            // One message polled per queue: the next offset to read (and to commit) is 1.
+            #expect(text.contains(queue.jsonText + #":{"#) && text.contains(#""commitOffset":1"#))
+        }
+        let status = RemotingCommand.request(code: .getConsumerStatusFromClient, extFields: [
+            "topic": "AdminPull", "group": "G-admin-pull", "clientAddr": "127.0.0.1:1",
+        ])
+        let connection = try await consumer.client.remoting.connection(to: broker.broker.address)
+        let answer = await consumer.client.router.handle(status, from: connection)
+        let statusText = answer?.body.map { String(buffer: $0) } ?? ""
+        for queue in consumer.assignedQueues { #expect(statusText.contains(queue.jsonText + ":1"), "\(queue) in \(statusText)") }
+        await consumer.shutdown()
+        await broker.raw.shutdown()
+    }
 }
