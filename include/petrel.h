@@ -21,7 +21,8 @@
  *   as running "on a library thread" run on threads the library starts for that handle (never on the
  *   threads doing network I/O), so a callback may make blocking calls, sends included. It must not
  *   call *_shutdown or *_destroy on the handle whose thread it runs on: shutdown returns
- *   PETREL_INVALID_STATE there (it would wait for itself) and destroy does nothing.
+ *   PETREL_INVALID_STATE there (it would wait for itself) and destroy does nothing. The log callback
+ *   (petrel_set_log_handler) is the one exception: it runs on whichever library thread logs.
  * - Blocking calls (start, sends, pulls, shutdown) wait on the calling thread; nothing needs an event
  *   loop of the caller's. Nothing from Swift crosses this boundary: no call aborts the process on bad
  *   input; NULL or unknown handles, NULL out-pointers, bad enum values and calls in the wrong state

@@ -12,6 +12,7 @@ typedef struct log_seen {
     int tried_nested;
 } log_seen;
 
+/* Records what arrives; the first call also tries to change the handler from inside the callback. */
 static void on_log(void *user_data, petrel_log_level level, const char *logger, const char *message) {
     log_seen *seen = (log_seen *)user_data;
     pthread_mutex_lock(&seen->mutex);
@@ -39,6 +40,7 @@ static void start_and_stop_producer(const char *name_servers) {
     petrel_producer_destroy(producer);
 }
 
+/* The default threshold, the setters, and levels outside the enumeration. */
 static void test_log_levels_and_bad_arguments(void) {
     CHECK(petrel_get_log_level() == PETREL_LOG_WARNING);
     EXPECT_STATUS(petrel_set_log_level((petrel_log_level)8), PETREL_INVALID_ARGUMENT);
@@ -49,6 +51,7 @@ static void test_log_levels_and_bad_arguments(void) {
     EXPECT_OK(petrel_set_log_level(PETREL_LOG_WARNING));
 }
 
+/* A callback receives INFO records once the threshold allows them, and nothing after the default returns. */
 void test_logging(const char *name_servers) {
     test_log_levels_and_bad_arguments();
     log_seen seen;

@@ -36,6 +36,8 @@ import Testing
         return answer
     }
 
+    /// GET_CONSUMER_RUNNING_INFO relayed by the broker reaches the consumer, which answers its settings,
+    /// subscription and one ProcessQueueInfo per served queue.
     @Test func runningInfoThroughTheBroker() async throws {
         let (broker, consumer, _) = try await Self.consumingSetup()
         defer { broker.broker.stop() }
@@ -56,6 +58,8 @@ import Testing
         await broker.raw.shutdown()
     }
 
+    /// GET_CONSUMER_STATUS_FROM_CLIENT lists the consumed offsets of the topic's queues; another group's
+    /// request is not claimed, one without a topic is refused.
     @Test func consumerStatusListsTheTopicsOffsets() async throws {
         let (broker, consumer, _) = try await Self.consumingSetup()
         defer { broker.broker.stop() }
@@ -81,6 +85,8 @@ import Testing
         await broker.raw.shutdown()
     }
 
+    /// CONSUME_MESSAGE_DIRECTLY hands the stored message to the listener and reports its answer; an
+    /// undecodable or missing body is refused.
     @Test func consumeMessageDirectlyRunsTheListener() async throws {
         let (broker, consumer, recorder) = try await Self.consumingSetup()
         defer { broker.broker.stop() }
@@ -108,6 +114,8 @@ import Testing
         await broker.raw.shutdown()
     }
 
+    /// RESET_CONSUMER_CLIENT_OFFSET to 0 makes every queue deliver its messages again; a garbled body is
+    /// refused and another group's request is not claimed.
     @Test func resetOffsetRedeliversFromTheNewOffsets() async throws {
         let (broker, consumer, recorder) = try await Self.consumingSetup()
         defer { broker.broker.stop() }
@@ -136,6 +144,8 @@ import Testing
         await broker.raw.shutdown()
     }
 
+    /// A subscribing pull consumer answers running info (through the broker) and status with the
+    /// offsets of its assigned queues.
     @Test func subscribingPullConsumerAnswersRunningInfoAndStatus() async throws {
         let broker = try await ConsumerTestBroker.start()
         defer { broker.broker.stop() }
