@@ -106,7 +106,10 @@ let package = Package(
         // error instead of a load-time one.
         .target(
             name: "PetrelC",
-            dependencies: ["PetrelCore", "PetrelClient", "CPetrel", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "PetrelCore", "PetrelClient", "CPetrel", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["exports.map"],
             linkerSettings: [
                 .unsafeFlags([

@@ -21,7 +21,8 @@
  *   as running "on a library thread" run on threads the library starts for that handle (never on the
  *   threads doing network I/O), so a callback may make blocking calls, sends included. It must not
  *   call *_shutdown or *_destroy on the handle whose thread it runs on: shutdown returns
- *   PETREL_INVALID_STATE there (it would wait for itself) and destroy does nothing.
+ *   PETREL_INVALID_STATE there (it would wait for itself) and destroy does nothing. The log callback
+ *   (petrel_set_log_handler) is the one exception: it runs on whichever library thread logs.
  * - Blocking calls (start, sends, pulls, shutdown) wait on the calling thread; nothing needs an event
  *   loop of the caller's. Nothing from Swift crosses this boundary: no call aborts the process on bad
  *   input; NULL or unknown handles, NULL out-pointers, bad enum values and calls in the wrong state
@@ -76,6 +77,43 @@ const char *petrel_status_name(petrel_status status);
 /** The calling thread's last error message, or "" when none. Valid until this thread's next call. */
 const char *petrel_last_error(void);
 
+/* ----------------------------------------------------------------- logging */
+
+/** Severity of a log record; PETREL_LOG_OFF as a threshold passes nothing. */
+typedef enum petrel_log_level {
+    PETREL_LOG_TRACE = 0,
+    PETREL_LOG_DEBUG = 1,
+    PETREL_LOG_INFO = 2,
+    PETREL_LOG_NOTICE = 3,
+    PETREL_LOG_WARNING = 4,
+    PETREL_LOG_ERROR = 5,
+    PETREL_LOG_CRITICAL = 6,
+    PETREL_LOG_OFF = 7
+} petrel_log_level;
+
+/**
+ * Receives one log record: its level, the logger's name ("petrel.client", "petrel.remoting.client",
+ * ...) and the message (with its context as " key=value" pairs). Both strings are valid during the call
+ * only. Unlike every other callback this one runs on whichever library thread logs, network threads
+ * included, possibly on several threads at once: it must be quick, must not block and must not call
+ * blocking functions of this library. A record logged while the callback runs on the same thread goes
+ * to standard error instead of re-entering it.
+ */
+typedef void (*petrel_log_callback)(void *user_data, petrel_log_level level, const char *logger, const char *message);
+
+/**
+ * Sends records at `level` and above to `callback` (NULL: back to the default). The default writes
+ * records at PETREL_LOG_WARNING and above to standard error; the library never writes to standard
+ * output. Returns once no call of the previous callback is still running, so its user_data may be
+ * released then. Called from inside the callback: PETREL_INVALID_STATE. A level outside the
+ * enumeration: PETREL_INVALID_ARGUMENT. Process-wide: applies to every handle, existing and future.
+ */
+petrel_status petrel_set_log_handler(petrel_log_level level, petrel_log_callback callback, void *user_data);
+/** Changes only the threshold (default PETREL_LOG_WARNING). */
+petrel_status petrel_set_log_level(petrel_log_level level);
+/** The current threshold. */
+petrel_log_level petrel_get_log_level(void);
+
 /* ----------------------------------------------------------------- message */
 
 /** A message: built by the caller for sending, or received (read-only) from a consumer. */
@@ -118,6 +156,25 @@ int64_t petrel_message_queue_offset(const petrel_message *message);
 int32_t petrel_message_reconsume_times(const petrel_message *message);
 int64_t petrel_message_born_timestamp(const petrel_message *message);
 int64_t petrel_message_store_timestamp(const petrel_message *message);
+
+/* ------------------------------------------- message properties: enumeration */
+
+/**
+ * The number of properties of `message` in `*out_count` (0 on failure). A built message has the user
+ * properties set with petrel_message_set_property; a received one has every property it arrived with,
+ * RocketMQ's own included (TAGS, KEYS, UNIQ_KEY, ...).
+ */
+petrel_status petrel_message_property_count(const petrel_message *message, size_t *out_count);
+/**
+ * The name and value of the property at `index` (0 ... count - 1) in `*out_name` and `*out_value`.
+ * Properties are ordered by name (bytewise ascending), so an index names the same property while the
+ * message's properties do not change; setting a property may move the others. Both strings stay valid
+ * while the message lives and that property is not set again (the value is the pointer
+ * petrel_message_property returns). An index out of range gives PETREL_INVALID_ARGUMENT; on any
+ * failure both out-pointers are set to NULL (when they are not NULL themselves).
+ */
+petrel_status petrel_message_property_at(const petrel_message *message, size_t index, const char **out_name,
+                                         const char **out_value);
 
 /* ---------------------------------------------------------------- producer */
 
@@ -178,7 +235,12 @@ petrel_status petrel_producer_send(petrel_producer *producer, petrel_message *me
 typedef void (*petrel_send_callback)(void *user_data, petrel_status status, const petrel_send_result *result,
                                      const char *error_message);
 
-/** Sends without waiting. The message may be destroyed as soon as this returns. */
+/** Sends without waiting. The message may be destroyed as soon as this returns. Everything that can be
+ *  checked before sending is checked here and returned as a status, with the callback never called:
+ *  NULL or unknown handles, a NULL callback, the producer's state (PETREL_INVALID_STATE before start,
+ *  PETREL_SHUT_DOWN after shutdown) and the message (an invalid or system topic, an empty or oversized
+ *  body, a reserved property name: PETREL_INVALID_ARGUMENT). On PETREL_OK the callback is called exactly
+ *  once, with the outcome of the send itself (route, connection, timeout, broker answer). */
 petrel_status petrel_producer_send_async(petrel_producer *producer, petrel_message *message,
                                          petrel_send_callback callback, void *user_data);
 /** Sends without any answer from the broker (no retry, no result). */

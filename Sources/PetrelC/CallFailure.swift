@@ -48,10 +48,12 @@ struct CallFailure: Error, Sendable {
 }
 
 /// Where every exported function meets Swift: runs the body, turns a failure into a status and the
-/// calling thread's last error. Nothing thrown gets past it.
+/// calling thread's last error. Nothing thrown gets past it. Each run first makes sure the library's
+/// log router is installed, so no logger is created before it.
 enum CallBoundary {
     /// Runs `body`; PETREL_OK when it returns, the failure's status (and last error) when it throws.
     static func run(_ body: () throws(CallFailure) -> Void) -> petrel_status {
+        _ = LogRouter.installed
         do {
             try body()
             return PETREL_OK
@@ -63,6 +65,7 @@ enum CallBoundary {
 
     /// Runs `body` and returns the status it returns (for calls with more than one success status).
     static func runReturningStatus(_ body: () throws(CallFailure) -> petrel_status) -> petrel_status {
+        _ = LogRouter.installed
         do {
             return try body()
         } catch {

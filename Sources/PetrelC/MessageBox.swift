@@ -159,6 +159,23 @@ final class MessageBox: Handle, @unchecked Sendable {
         return view("property:" + name, value)
     }
 
+    /// How many properties the message has.
+    var propertyCount: Int { lock.withLock { properties.count } }
+
+    /// The property at `index` in name order (bytewise ascending, so the order is stable while the
+    /// properties do not change): the C views of its name and value, nil past the end.
+    func propertyEntry(at index: Int) -> (name: UnsafePointer<CChar>, value: UnsafePointer<CChar>)? {
+        let entry: (String, String)? = lock.withLock {
+            let names = properties.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            guard index >= 0, index < names.count else { return nil }
+            return (names[index], properties[names[index]] ?? "")
+        }
+        guard let (name, value) = entry else { return nil }
+        // A name never changes, so its view lives as long as the box; the value's view is the one
+        // petrel_message_property hands out and is replaced when the property is set again.
+        return (view("propertyName:" + name, name), view("property:" + name, value))
+    }
+
     /// The body's bytes (never NULL) and length.
     func bodyView(length: inout Int) -> UnsafeRawPointer? {
         lock.lock()

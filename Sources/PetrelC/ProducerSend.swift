@@ -64,7 +64,8 @@ public func petrel_producer_send(
     }
 }
 
-/// `petrel_producer_send_async`: the callback runs on the producer's callback thread.
+/// `petrel_producer_send_async`: the callback runs on the producer's callback thread. Argument and
+/// state errors (the message's too) are returned here and the callback is not called for them.
 @_cdecl("petrel_producer_send_async")
 public func petrel_producer_send_async(
     _ producer: OpaquePointer?, _ message: OpaquePointer?, _ callback: petrel_send_callback?, _ userData: UnsafeMutableRawPointer?
@@ -74,8 +75,14 @@ public func petrel_producer_send_async(
         let function = Unchecked(try Arguments.required(callback, "callback"))
         let context = Unchecked(userData)
         let callbacks = box.callbacks
+        let outgoing = messageBox.producerMessage
+        do throws(ClientError) {
+            try running.checkSendable(outgoing)
+        } catch {
+            throw CallFailure(error)
+        }
         box.inFlight.enter()
-        running.sendAsync(messageBox.producerMessage) { [inFlight = box.inFlight] outcome in
+        running.sendAsync(outgoing) { [inFlight = box.inFlight] outcome in
             callbacks.post {
                 defer { inFlight.leave() }
                 switch outcome {

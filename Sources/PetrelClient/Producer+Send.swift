@@ -37,15 +37,9 @@ extension Producer {
         var properties = message.wireProperties(uniqueKey: uniqueKey)
         try Self.checkPropertiesLength(properties)
         var sysFlag = MessageSysFlag()
-        var body = message.body
-        if body.readableBytes > configuration.compressBodyThreshold {
-            let compressed = Deflate.zlib(Array(body.readableBytesView))
-            // Sent compressed only when that is smaller: a consumer inflates either way it is flagged.
-            if compressed.count < body.readableBytes {
-                body = ByteBuffer(bytes: compressed)
-                sysFlag.compression = .zlib
-            }
-        }
+        let (body, isCompressed) = Self.compressedBody(
+            message.body, threshold: configuration.compressBodyThreshold, level: configuration.compressionLevel)
+        if isCompressed { sysFlag.compression = .zlib }
         if transactional {
             properties[PropertyKey.transactionPrepared] = "true"
             properties[PropertyKey.producerGroup] = configuration.group
@@ -54,6 +48,25 @@ extension Producer {
         return PreparedMessage(
             topic: message.topic, body: body, properties: properties, sysFlag: sysFlag, flag: message.flag,
             uniqueKeys: [uniqueKey], isBatch: false)
+    }
+
+    /// The body as sent: zlib-compressed at `level` when longer than `threshold` bytes and the result is
+    /// smaller (a consumer inflates whatever is flagged), else unchanged; and whether it was compressed.
+    static func compressedBody(_ body: ByteBuffer, threshold: Int, level: Int) -> (body: ByteBuffer, isCompressed: Bool) {
+        guard body.readableBytes > threshold else { return (body, false) }
+        let compressed = Deflate.zlib(Array(body.readableBytesView), level: level)
+        guard compressed.count < body.readableBytes else { return (body, false) }
+        return (ByteBuffer(bytes: compressed), true)
+    }
+
+    /// Throws the error `prepare` would throw for `message` (not running, bad topic, empty or oversized
+    /// body, reserved or over-long properties) without sending anything, so a caller of `sendAsync`
+    /// can report argument errors at once instead of through the completion.
+    public func checkSendable(_ message: ProducerMessage) throws(ClientError) {
+        try requireRunning()
+        try MessageValidation.checkMessage(message, maximumSize: configuration.maximumMessageSize)
+        // A stand-in UNIQ_KEY of the real one's length (32 hex digits) gives the same encoded length.
+        try Self.checkPropertiesLength(message.wireProperties(uniqueKey: String(repeating: "0", count: 32)))
     }
 
     /// Validates `messages` and encodes them as one batch body (spec §8.4), each with its own `UNIQ_KEY`.

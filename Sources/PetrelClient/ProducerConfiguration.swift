@@ -20,8 +20,9 @@ public struct ProducerConfiguration: Sendable, Hashable {
     public var retryAnotherBrokerWhenNotStoredOK: Bool
     /// Bodies longer than this many bytes are sent zlib-compressed (Java `compressMsgBodyOverHowmuch`, 4096).
     public var compressBodyThreshold: Int
-    /// zlib level of compressed bodies, 1 to 9 (Java `compressLevel`, 5). Petrel's compressor does
-    /// not trade speed for size, so every level produces the same stream; the value is validated only.
+    /// zlib level of compressed bodies, 1 to 9 (Java `compressLevel`, 5): higher levels search harder
+    /// for matches (longer hash chains, lazy matching from 4), so they are slower and smaller. Petrel's
+    /// compressor uses fixed Huffman codes at every level (see `Deflate`).
     public var compressionLevel: Int
     /// Largest body accepted, before compression (Java `maxMessageSize`, 4 MiB).
     public var maximumMessageSize: Int

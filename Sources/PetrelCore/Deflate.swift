@@ -2,9 +2,15 @@
 /// message bodies (Java `UtilAll.compress`, C++ `zlib::compress`), readable by every zlib.
 ///
 /// A small compressor, in the same spirit as `Inflate`: LZ77 matching over a 32 KiB window with hash
-/// chains, greedy parsing, then one block of fixed Huffman codes (RFC 1951 §3.2.6). When that would
-/// not be smaller than the input (random or already compressed data), the data goes into stored
-/// blocks instead, so the output never grows by more than 5 bytes per 64 KiB plus 6.
+/// chains, then one block of fixed Huffman codes (RFC 1951 §3.2.6). When that would not be smaller than
+/// the input (random or already compressed data), the data goes into stored blocks instead, so the
+/// output never grows by more than 5 bytes per 64 KiB plus 6.
+///
+/// Levels 0 ... 9 (zlib's scale) trade speed for size as zlib's do, through the match search only:
+/// how many hash-chain candidates are tried per position, the match length that ends the search early,
+/// and (from level 4) lazy matching, which emits a literal when the next position starts a longer
+/// match. Level 0 stores. The Huffman codes are always the fixed ones (no dynamic trees at any level),
+/// so the best level here compresses less than zlib's; the zlib header's FLEVEL field names the level.
 public enum Deflate {
     /// Longest match deflate can express.
     static let maximumMatch = 258
@@ -12,23 +18,60 @@ public enum Deflate {
     static let minimumMatch = 3
     /// The window: farthest back a match may start.
     static let windowSize = 32_768
-    /// Hash-chain steps tried per position; more finds longer matches, slower.
-    static let maximumChainSteps = 48
     /// Largest stored block (its length field is 16 bits).
     static let maximumStoredBlock = 65_535
+    /// zlib's default level, used when none is given.
+    public static let defaultLevel = 6
 
-    /// `input` as a zlib stream: header `78 9C`, deflate data, Adler-32 big-endian.
-    public static func zlib(_ input: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = [0x78, 0x9C]
-        output += raw(input)
+    /// How hard one level searches for matches.
+    struct Search: Sendable {
+        /// Hash-chain candidates tried per position; more finds longer matches, slower.
+        var chainSteps: Int
+        /// A match at least this long ends the search (and skips the lazy look-ahead).
+        var niceLength: Int
+        /// Whether to look one position ahead for a longer match before taking one.
+        var lazy: Bool
+    }
+
+    /// The search of `level` (clamped to 1 ... 9; level 0 does not search).
+    static func search(level: Int) -> Search {
+        switch min(max(level, 1), 9) {
+        case 1: Search(chainSteps: 4, niceLength: 8, lazy: false)
+        case 2: Search(chainSteps: 8, niceLength: 16, lazy: false)
+        case 3: Search(chainSteps: 32, niceLength: 32, lazy: false)
+        case 4: Search(chainSteps: 32, niceLength: 64, lazy: true)
+        case 5: Search(chainSteps: 64, niceLength: 128, lazy: true)
+        case 6: Search(chainSteps: 128, niceLength: 128, lazy: true)
+        case 7: Search(chainSteps: 256, niceLength: maximumMatch, lazy: true)
+        case 8: Search(chainSteps: 1024, niceLength: maximumMatch, lazy: true)
+        default: Search(chainSteps: 4096, niceLength: maximumMatch, lazy: true)
+        }
+    }
+
+    /// The zlib header's second byte for `level`: FLEVEL 0 (fastest, levels 0-1), 1 (2-5), 2 (6),
+    /// 3 (7-9), with FCHECK making the header a multiple of 31 (RFC 1950 §2.2).
+    static func headerFlags(level: Int) -> UInt8 {
+        switch level {
+        case ...1: 0x01
+        case 2...5: 0x5E
+        case 6: 0x9C
+        default: 0xDA
+        }
+    }
+
+    /// `input` as a zlib stream at `level` (0 ... 9, clamped): header, deflate data, Adler-32 big-endian.
+    public static func zlib(_ input: [UInt8], level: Int = defaultLevel) -> [UInt8] {
+        var output: [UInt8] = [0x78, headerFlags(level: level)]
+        output += raw(input, level: level)
         let checksum = Inflate.adler32(input)
         output += [UInt8(checksum >> 24), UInt8(truncatingIfNeeded: checksum >> 16), UInt8(truncatingIfNeeded: checksum >> 8), UInt8(truncatingIfNeeded: checksum)]
         return output
     }
 
-    /// `input` as raw deflate data (no header or trailer).
-    public static func raw(_ input: [UInt8]) -> [UInt8] {
-        let compressed = fixedHuffmanBlock(input)
+    /// `input` as raw deflate data (no header or trailer) at `level`; level 0 or less only stores.
+    public static func raw(_ input: [UInt8], level: Int = defaultLevel) -> [UInt8] {
+        guard level > 0 else { return storedBlocks(input) }
+        let compressed = fixedHuffmanBlock(input, search: search(level: level))
         let storedSize = input.count + 5 * max(1, (input.count + maximumStoredBlock - 1) / maximumStoredBlock)
         return compressed.count <= storedSize ? compressed : storedBlocks(input)
     }
@@ -49,26 +92,36 @@ public enum Deflate {
         return output
     }
 
-    /// One final block with fixed Huffman codes over greedy LZ77 matches.
-    static func fixedHuffmanBlock(_ input: [UInt8]) -> [UInt8] {
+    /// One final block with fixed Huffman codes over the LZ77 matches `search` finds.
+    static func fixedHuffmanBlock(_ input: [UInt8], search: Search) -> [UInt8] {
         var writer = DeflateBitWriter()
         writer.write(1, bits: 1)  // BFINAL
         writer.write(1, bits: 2)  // BTYPE 01: fixed Huffman
         input.withUnsafeBufferPointer { bytes in
             var matcher = LZ77Matcher(count: bytes.count)
+            // Positions below `inserted` are in the hash chains; a search at p needs p itself absent.
+            var inserted = 0
             var position = 0
             while position < bytes.count {
-                let match = matcher.longestMatch(bytes, at: position)
+                let match = matcher.longestMatch(bytes, at: position, search: search)
+                if match.length >= minimumMatch, search.lazy, match.length < search.niceLength, position + 1 < bytes.count {
+                    while inserted <= position { matcher.insert(bytes, at: inserted); inserted += 1 }
+                    // A longer match one byte later is worth a literal now (the next round takes it).
+                    if matcher.longestMatch(bytes, at: position + 1, search: search).length > match.length {
+                        writer.writeLiteral(Int(bytes[position]))
+                        position += 1
+                        continue
+                    }
+                }
                 if match.length >= minimumMatch {
                     writer.writeLength(match.length)
                     writer.writeDistance(match.distance)
-                    for inserted in position..<(position + match.length) { matcher.insert(bytes, at: inserted) }
                     position += match.length
                 } else {
                     writer.writeLiteral(Int(bytes[position]))
-                    matcher.insert(bytes, at: position)
                     position += 1
                 }
+                while inserted < position { matcher.insert(bytes, at: inserted); inserted += 1 }
             }
         }
         writer.writeLiteral(256)  // end of block
@@ -105,20 +158,22 @@ struct LZ77Matcher {
         head[key] = Int32(position)
     }
 
-    /// The longest earlier match of the bytes at `position` within the window; length 0 when none.
-    func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (length: Int, distance: Int) {
+    /// The longest earlier match of the bytes at `position` within the window that `search` finds
+    /// (it stops after its chain steps, or at its nice length); length 0 when none.
+    func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int, search: Deflate.Search) -> (length: Int, distance: Int) {
         guard position + Deflate.minimumMatch <= bytes.count else { return (0, 0) }
         let limit = min(Deflate.maximumMatch, bytes.count - position)
+        let enough = min(search.niceLength, limit)
         var best = (length: 0, distance: 0)
         var candidate = Int(head[Self.hash(bytes, position)])
         var steps = 0
-        while candidate >= 0, position - candidate <= Deflate.windowSize, steps < Deflate.maximumChainSteps {
+        while candidate >= 0, position - candidate <= Deflate.windowSize, steps < search.chainSteps {
             if bytes[candidate + best.length] == bytes[position + best.length] {
                 var length = 0
                 while length < limit && bytes[candidate + length] == bytes[position + length] { length += 1 }
                 if length > best.length {
                     best = (length, position - candidate)
-                    if length == limit { break }
+                    if length >= enough { break }
                 }
             }
             let next = Int(previous[candidate & (Deflate.windowSize - 1)])

@@ -66,6 +66,8 @@ int main(void) {
     printf("pull consumer done (%d failures)\n", capi_failures);
     test_plugins(name_servers);
     printf("plugins done (%d failures)\n", capi_failures);
+    test_logging(name_servers);
+    printf("logging done (%d failures)\n", capi_failures);
     if (capi_failures != 0) {
         fprintf(stderr, "%d checks failed\n", capi_failures);
         return 1;

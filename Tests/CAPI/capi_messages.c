@@ -124,6 +124,51 @@ static void test_message_bad_arguments(void) {
     petrel_message_destroy(NULL);
 }
 
+/* Enumeration of properties: name order, pointers equal to petrel_message_property's, bad arguments. */
+static void test_message_property_enumeration(void) {
+    petrel_message *message = NULL;
+    size_t count = 99;
+    const char *name = "unset";
+    const char *value = "unset";
+    EXPECT_OK(petrel_message_create("T", &message));
+    EXPECT_OK(petrel_message_property_count(message, &count));
+    CHECK(count == 0);
+    EXPECT_STATUS(petrel_message_property_at(message, 0, &name, &value), PETREL_INVALID_ARGUMENT);
+    CHECK(name == NULL && value == NULL);
+    EXPECT_OK(petrel_message_set_property(message, "zeta", "last"));
+    EXPECT_OK(petrel_message_set_property(message, "alpha", "first"));
+    EXPECT_OK(petrel_message_set_property(message, "Mid", "upper case sorts first"));
+    EXPECT_OK(petrel_message_property_count(message, &count));
+    CHECK(count == 3);
+    static const char *const names[] = {"Mid", "alpha", "zeta"};
+    static const char *const values[] = {"upper case sorts first", "first", "last"};
+    for (size_t i = 0; i < 3; i++) {
+        EXPECT_OK(petrel_message_property_at(message, i, &name, &value));
+        CHECK(name != NULL && strcmp(name, names[i]) == 0);
+        CHECK(value != NULL && strcmp(value, values[i]) == 0);
+        CHECK(value == petrel_message_property(message, names[i]));
+    }
+    /* Replacing a value keeps the count and shows the new value. */
+    EXPECT_OK(petrel_message_set_property(message, "alpha", "again"));
+    EXPECT_OK(petrel_message_property_at(message, 1, &name, &value));
+    CHECK(strcmp(name, "alpha") == 0 && strcmp(value, "again") == 0);
+    EXPECT_STATUS(petrel_message_property_at(message, 3, &name, &value), PETREL_INVALID_ARGUMENT);
+    CHECK(strstr(petrel_last_error(), "out of range") != NULL && name == NULL && value == NULL);
+    EXPECT_STATUS(petrel_message_property_at(message, (size_t)-1, &name, &value), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_property_at(message, 0, NULL, &value), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_property_at(message, 0, &name, NULL), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_property_at(NULL, 0, &name, &value), PETREL_INVALID_ARGUMENT);
+    CHECK(name == NULL && value == NULL);
+    EXPECT_STATUS(petrel_message_property_count(message, NULL), PETREL_INVALID_ARGUMENT);
+    count = 5;
+    EXPECT_STATUS(petrel_message_property_count(NULL, &count), PETREL_INVALID_ARGUMENT);
+    CHECK(count == 0);
+    petrel_message_destroy(message);
+    /* A destroyed message is refused, not read. */
+    EXPECT_STATUS(petrel_message_property_count(message, &count), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_message_property_at(message, 0, &name, &value), PETREL_INVALID_ARGUMENT);
+}
+
 void test_library_and_messages(void) {
     CHECK(strcmp(petrel_last_error(), "") == 0);
     test_version();
@@ -131,4 +176,5 @@ void test_library_and_messages(void) {
     test_last_error_is_per_thread();
     test_message_fields();
     test_message_bad_arguments();
+    test_message_property_enumeration();
 }

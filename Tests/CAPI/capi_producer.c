@@ -83,6 +83,7 @@ static void test_producer_states(petrel_producer *producer, petrel_message *mess
     petrel_transaction_state state;
     EXPECT_STATUS(petrel_producer_send(producer, message, &result), PETREL_INVALID_STATE);
     EXPECT_STATUS(petrel_producer_send_oneway(producer, message), PETREL_INVALID_STATE);
+    EXPECT_STATUS(petrel_producer_send_async(producer, message, on_sent, NULL), PETREL_INVALID_STATE);
     EXPECT_OK(petrel_producer_start(producer));
     EXPECT_STATUS(petrel_producer_start(producer), PETREL_INVALID_STATE);
     EXPECT_STATUS(petrel_producer_set_transaction_checker(producer, NULL, NULL), PETREL_INVALID_ARGUMENT);
@@ -109,6 +110,37 @@ static void test_producer_states(petrel_producer *producer, petrel_message *mess
     EXPECT_OK(petrel_message_set_property(reserved, "UNIQ_KEY", "mine"));
     EXPECT_STATUS(petrel_producer_send(producer, reserved, &result), PETREL_INVALID_ARGUMENT);
     petrel_message_destroy(reserved);
+}
+
+/* send_async returns argument and state errors at once and never calls the callback for them. */
+static void test_async_validation(petrel_producer *producer) {
+    async_outcome outcome;
+    memset(&outcome, 0, sizeof outcome);
+    capi_counter_init(&outcome.done);
+    petrel_message *empty = NULL;
+    EXPECT_OK(petrel_message_create("CapiProduce", &empty));
+    EXPECT_STATUS(petrel_producer_send_async(producer, empty, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    CHECK(strstr(petrel_last_error(), "body is empty") != NULL);
+    petrel_message_destroy(empty);
+    petrel_message *bad_topic = new_message("bad topic!", "x", NULL);
+    EXPECT_STATUS(petrel_producer_send_async(producer, bad_topic, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    CHECK(strstr(petrel_last_error(), "topic") != NULL);
+    petrel_message_destroy(bad_topic);
+    petrel_message *system_topic = new_message("TBW102", "x", NULL);
+    EXPECT_STATUS(petrel_producer_send_async(producer, system_topic, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    petrel_message_destroy(system_topic);
+    petrel_message *reserved = new_message("CapiProduce", "x", NULL);
+    EXPECT_OK(petrel_message_set_property(reserved, "UNIQ_KEY", "mine"));
+    EXPECT_STATUS(petrel_producer_send_async(producer, reserved, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    petrel_message_destroy(reserved);
+    EXPECT_STATUS(petrel_producer_send_async(producer, NULL, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    EXPECT_STATUS(petrel_producer_send_async(NULL, NULL, on_sent, &outcome), PETREL_INVALID_ARGUMENT);
+    /* One good send: its callback is the only one (callbacks run in order on one thread). */
+    petrel_message *good = new_message("CapiProduce", "after refusals", NULL);
+    EXPECT_OK(petrel_producer_send_async(producer, good, on_sent, &outcome));
+    petrel_message_destroy(good);
+    CHECK(capi_counter_wait(&outcome.done, 1, 30));
+    CHECK(outcome.status == PETREL_OK && capi_counter_get(&outcome.done) == 1);
 }
 
 /* Synchronous, asynchronous, oneway and batch sends. */
@@ -167,12 +199,14 @@ void test_producer(const char *name_servers) {
     petrel_message *message = new_message("CapiProduce", "hello from C", "TagA");
     EXPECT_OK(petrel_message_set_keys(message, "key-1"));
     test_producer_states(producer, message);
+    test_async_validation(producer);
     test_plain_sends(producer, message);
     test_selected_sends(producer, message);
     petrel_send_result result;
     EXPECT_OK(petrel_producer_shutdown(producer));
     EXPECT_OK(petrel_producer_shutdown(producer));
     EXPECT_STATUS(petrel_producer_send(producer, message, &result), PETREL_SHUT_DOWN);
+    EXPECT_STATUS(petrel_producer_send_async(producer, message, on_sent, NULL), PETREL_SHUT_DOWN);
     EXPECT_STATUS(petrel_producer_start(producer), PETREL_INVALID_STATE);
     petrel_producer_destroy(producer);
     EXPECT_STATUS(petrel_producer_send(producer, message, &result), PETREL_INVALID_ARGUMENT);

@@ -36,6 +36,17 @@ static petrel_consume_result on_messages(void *user_data, const petrel_message *
         if (times == 0) capi_counter_add(&seen->delivered, 1);
         if (times == 1) capi_counter_add(&seen->redelivered, 1);
         CHECK(strcmp(petrel_message_property(message, "origin"), "capi") == 0);
+        /* A received message enumerates every property it arrived with, RocketMQ's own included. */
+        size_t property_count = 0;
+        int saw_origin = 0, saw_unique_key = 0;
+        CHECK(petrel_message_property_count(message, &property_count) == PETREL_OK && property_count >= 2);
+        for (size_t p = 0; p < property_count; p++) {
+            const char *name = NULL, *value = NULL;
+            CHECK(petrel_message_property_at(message, p, &name, &value) == PETREL_OK);
+            if (name != NULL && strcmp(name, "origin") == 0) saw_origin = strcmp(value, "capi") == 0;
+            if (name != NULL && strcmp(name, "UNIQ_KEY") == 0) saw_unique_key = strcmp(value, petrel_message_id(message)) == 0;
+        }
+        CHECK(saw_origin && saw_unique_key);
     }
     /* The rules for callbacks: no shutdown of the own handle; blocking calls to others work. */
     CHECK(petrel_push_consumer_shutdown(seen->consumer) == PETREL_INVALID_STATE);

@@ -66,5 +66,6 @@ void test_transactions(const char *name_servers);
 void test_push_consumer(const char *name_servers);
 void test_pull_consumer(const char *name_servers);
 void test_plugins(const char *name_servers);
+void test_logging(const char *name_servers);
 
 #endif

@@ -74,5 +74,9 @@ def test_c_program_against_broker(library, store_dir, tmp_path):
         report = completed.stdout + completed.stderr
         assert completed.returncode == 0, report
         assert "all checks passed" in completed.stdout, report
+        # Library logs never reach standard output: by default warnings and up go to standard error, and
+        # the info records of the logging test (threshold INFO, default handler) went there too.
+        assert "client instance started" not in completed.stdout, report
+        assert "petrel INFO petrel.client: client instance started" in completed.stderr, report
     finally:
         broker.stop()

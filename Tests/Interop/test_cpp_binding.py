@@ -52,5 +52,8 @@ def test_cpp_program_against_broker(store_dir, tmp_path):
         # The throwing callbacks were reported, not propagated.
         assert "listener threw: listener failure on purpose" in completed.stderr
         assert "send_async callback threw: callback failure on purpose" in completed.stderr
+        assert "log handler threw: log handler failure on purpose" in completed.stderr
+        # The library's own records never go to standard output.
+        assert "client instance started" not in completed.stdout
     finally:
         broker.stop()

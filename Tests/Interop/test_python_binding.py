@@ -85,6 +85,25 @@ def test_bad_arguments_without_a_broker():
     consumer.close()
 
 
+def test_property_enumeration_of_a_built_message_and_bad_arguments():
+    import ctypes
+    from petrel import _native
+    from petrel.message import Message, NativeMessage, read_properties
+    with NativeMessage(Message("Topic", properties={"zeta": "z", "alpha": "a", "Mid": "m"})) as native:
+        properties = read_properties(native.handle)
+        assert list(properties.items()) == [("Mid", "m"), ("alpha", "a"), ("zeta", "z")]
+        assert native.property("alpha") == "a" and native.property("absent") is None
+        with pytest.raises(TypeError):
+            properties["new"] = "read-only"  # type: ignore[index]
+        name, value = ctypes.c_char_p(b"unset"), ctypes.c_char_p(b"unset")
+        status = _native.lib.petrel_message_property_at(native.handle, 3, ctypes.byref(name), ctypes.byref(value))
+        assert status == petrel.Status.INVALID_ARGUMENT and "out of range" in petrel.last_error()
+        assert name.value is None and value.value is None
+        assert _native.lib.petrel_message_property_count(native.handle, None) == petrel.Status.INVALID_ARGUMENT
+    with pytest.raises(petrel.InvalidArgumentError):
+        read_properties(None)  # type: ignore[arg-type]
+
+
 def test_pip_install_puts_the_library_in_the_package(tmp_path):
     target = tmp_path / "site"
     environment = dict(os.environ, PETREL_LIBRARY=str(LIBRARY))

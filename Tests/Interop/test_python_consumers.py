@@ -58,10 +58,12 @@ def test_push_consumer_delivers_with_fields_and_tag_filter(fast_broker):
             consumer.set_listener(listener)
         wait_until(lambda: len(received.snapshot()) >= 2, message="two TagA messages")
     assert sorted(received.snapshot()) == [(b"a1", "TagA", "ka", "red", topic), (b"a2", "TagA", "ka", "red", topic)]
-    # After the listener returned: fields and properties read during the call stay, others are refused.
+    # After the listener returned: every field and property was copied and stays readable.
     assert stashed[0].get_property("color") == "red" and stashed[0].body in (b"a1", b"a2")
-    with pytest.raises(petrel.InvalidStateError):
-        stashed[0].get_property("never-read")
+    assert stashed[0].get_property("never-set") is None
+    properties = stashed[0].properties
+    assert properties["color"] == "red" and properties["TAGS"] == "TagA" and properties["KEYS"] == "ka"
+    assert properties["UNIQ_KEY"] == stashed[0].message_id
 
 
 def test_start_without_listener_and_bad_options(fast_broker):

@@ -58,6 +58,15 @@ def test_send_async_reports_results_and_survives_a_raising_callback(producer, fa
     wait_until(lambda: len(pull_everything(fast_broker.namesrv_addr, topic)) == 4, message="four async messages")
     with pytest.raises(petrel.InvalidArgumentError):
         producer.send_async(topic, "x", callback=None)
+    # Argument errors of the message come back at once, and the callback is never called for them.
+    refused = []
+    for bad_topic, body in (("bad topic!", "x"), (topic, b""), ("TBW102", "x")):
+        with pytest.raises(petrel.InvalidArgumentError):
+            producer.send_async(bad_topic, body, lambda result, error: refused.append((result, error)))
+    with pytest.raises(petrel.InvalidArgumentError):
+        producer.send_async(topic, "x", lambda result, error: refused.append((result, error)),
+                            properties={"UNIQ_KEY": "mine"})
+    assert refused == [] and producer._pending == {}
 
 
 def test_send_oneway_and_delay_level(producer, fast_broker):

@@ -14,6 +14,7 @@
 // The wrapper's parts (bindings/cpp/petrel/); together they include only petrel.h and the standard library.
 #include "petrel/core.hpp"
 #include "petrel/plugins.hpp"
+#include "petrel/logging.hpp"
 #include "petrel/producer.hpp"
 #include "petrel/pull_consumer.hpp"
 #include "petrel/push_consumer.hpp"

@@ -67,6 +67,8 @@ public final class PullConsumer: Sendable {
     let state = NIOLockedValueBox(State())
     /// The NOTIFY_CONSUMER_IDS_CHANGED handler while started.
     let notifyRegistration = NIOLockedValueBox<InboundHandlerRegistration?>(nil)
+    /// The admin-request handlers (running info, status) while started with subscriptions.
+    let adminRegistrations = NIOLockedValueBox<[InboundHandlerRegistration]>([])
     /// Where the consumer reports.
     let logger: Logger
     /// Decompresses zstd bodies; nil without `configuration.compression`.
@@ -120,6 +122,7 @@ public final class PullConsumer: Sendable {
             return .handled
         }
         notifyRegistration.withLockedValue { $0 = registration }
+        registerAdminHandlers()
         _ = await client.sendHeartbeatToAllBrokers()
         state.withLockedValue { $0.isStarted = true }
         await rebalance()
@@ -150,6 +153,7 @@ public final class PullConsumer: Sendable {
         if !subscriptions.isEmpty {
             await commit()
             if let registration = notifyRegistration.withLockedValue({ $0.take() }) { client.removeInboundHandler(registration) }
+            removeAdminHandlers()
             await client.unregisterConsumer(group: configuration.group)
         }
         await client.shutdown()

@@ -122,6 +122,18 @@ extension PushConsumer {
 
     /// Stops the queue's loops, waits for its in-flight orderly delivery, commits its offset.
     func drop(_ queue: MessageQueue, commitOffset: Bool) async {
+        await stopLoops(of: queue)
+        do {
+            try await offsetStore.persist([queue])
+        } catch {
+            logger.warning("committing the offset of dropped \(queue) failed", metadata: ["error": "\(error)"])
+        }
+        if commitOffset { offsetStore.remove(queue) }
+    }
+
+    /// Marks the queue's process queue dropped (deliveries still running then commit nothing), removes
+    /// it and waits for its pull and orderly loops to end.
+    func stopLoops(of queue: MessageQueue) async {
         let (processQueue, pull, orderly) = state.withLockedValue { state in
             state.orderlyWakeups.removeValue(forKey: queue)?.finish()
             return (
@@ -134,12 +146,6 @@ extension PushConsumer {
         orderly?.cancel()
         await pull?.value
         await orderly?.value
-        do {
-            try await offsetStore.persist([queue])
-        } catch {
-            logger.warning("committing the offset of dropped \(queue) failed", metadata: ["error": "\(error)"])
-        }
-        if commitOffset { offsetStore.remove(queue) }
     }
 
     /// LOCK_BATCH_MQ per broker; answers the queues granted.

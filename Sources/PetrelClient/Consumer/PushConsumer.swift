@@ -50,6 +50,10 @@ public final class PushConsumer: Sendable {
     let state: NIOLockedValueBox<State>
     /// The NOTIFY_CONSUMER_IDS_CHANGED handler while started.
     let notifyRegistration = NIOLockedValueBox<InboundHandlerRegistration?>(nil)
+    /// The admin-request handlers (running info, status, direct consumption) while started.
+    let adminRegistrations = NIOLockedValueBox<[InboundHandlerRegistration]>([])
+    /// When `start` ran, ms since the epoch (0 before), for the running info.
+    let startTimestamp = NIOLockedValueBox<Int64>(0)
     /// Where the consumer reports.
     let logger: Logger
     /// Decompresses zstd bodies; nil without `configuration.compression`.
@@ -130,6 +134,8 @@ public final class PushConsumer: Sendable {
             return .handled
         }
         notifyRegistration.withLockedValue { $0 = registration }
+        startTimestamp.withLockedValue { $0 = Date.millisecondsSince1970() }
+        registerAdminHandlers()
         _ = await client.sendHeartbeatToAllBrokers()
         let (triggerStream, trigger) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLockedValue { state in
@@ -210,6 +216,9 @@ public final class PushConsumer: Sendable {
         let actions = state.withLockedValue { $0.machine.dropAll() }
         await perform(actions)
         if let registration = notifyRegistration.withLockedValue({ $0.take() }) { client.removeInboundHandler(registration) }
+        for registration in adminRegistrations.withLockedValue({ registrations in defer { registrations = [] }; return registrations }) {
+            client.removeInboundHandler(registration)
+        }
         await client.unregisterConsumer(group: configuration.group)
         await client.shutdown()
     }

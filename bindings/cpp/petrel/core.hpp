@@ -92,6 +92,20 @@ public:
         const char *value = petrel_message_property(message_, name.c_str());
         return value ? std::optional<std::string>(value) : std::nullopt;
     }
+    /// Every property as (name, value) pairs in name order (a received message's include RocketMQ's own).
+    std::vector<std::pair<std::string, std::string>> properties() const {
+        size_t count = 0;
+        check(petrel_message_property_count(message_, &count));
+        std::vector<std::pair<std::string, std::string>> entries;
+        entries.reserve(count);
+        for (size_t index = 0; index < count; index++) {
+            const char *name = nullptr;
+            const char *value = nullptr;
+            check(petrel_message_property_at(message_, index, &name, &value));
+            entries.emplace_back(name, value);
+        }
+        return entries;
+    }
     std::string id() const { return detail::text(petrel_message_id(message_)); }
     int32_t queue_id() const { return petrel_message_queue_id(message_); }
     int64_t queue_offset() const { return petrel_message_queue_offset(message_); }

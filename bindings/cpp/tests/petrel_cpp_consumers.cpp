@@ -65,6 +65,13 @@ void test_push_consumer() {
             message.topic() != topic || message.id().empty() || message.queue_offset() < 0 || message.store_timestamp() <= 0) {
             fields_ok = false;
         }
+        // Enumeration shows the user property and RocketMQ's own (the id as UNIQ_KEY).
+        auto properties = message.properties();
+        auto has = [&](const std::string &name, const std::string &value) {
+            for (const auto &entry : properties) if (entry.first == name) return entry.second == value;
+            return false;
+        };
+        if (!has("color", "red") || !has("UNIQ_KEY", message.id())) fields_ok = false;
         if (message.reconsume_times() == 0 && message.body() == "retry") return petrel::ConsumeResult::retry_later;
         if (message.reconsume_times() == 0 && message.body() == "throws") throw std::runtime_error("listener failure on purpose");
         return petrel::ConsumeResult::success;

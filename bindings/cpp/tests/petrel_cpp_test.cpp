@@ -22,12 +22,17 @@ void test_basics_and_messages() {
     CHECK(view.body() == std::string("a\0b", 3) && view.property("color") == std::optional<std::string>("red"));
     CHECK(!view.property("absent") && view.id().empty() && view.queue_id() == -1 && view.queue_offset() == -1);
     CHECK(view.reconsume_times() == -1 && view.born_timestamp() == -1 && view.store_timestamp() == -1);
+    message.set_property("alpha", "1");
+    using Entries = std::vector<std::pair<std::string, std::string>>;
+    CHECK(view.properties() == (Entries{{"alpha", "1"}, {"color", "red"}}));
     EXPECT_ERROR(invalid_argument, petrel::Message(""));
     EXPECT_ERROR(invalid_argument, message.set_delay_level(99));
     EXPECT_ERROR(invalid_argument, message.set_deliver_time(-5));
     message.set_deliver_time(std::chrono::system_clock::now()).set_deliver_time(0);
     petrel::Message moved = std::move(message);
     CHECK(moved.view().topic() == "Topic" && message.native() == nullptr);
+    // A moved-from message has no C message: enumeration fails with a status, never a crash.
+    EXPECT_ERROR(invalid_argument, message.view().properties());
     petrel::Error error(petrel::Status::broker_error, "remark");
     CHECK(std::string(error.what()) == "PETREL_BROKER_ERROR: remark" && error.message() == "remark");
 }
@@ -71,9 +76,18 @@ void test_producer_sends() {
         CHECK(done.wait_for(guard, std::chrono::seconds(30), [&] { return statuses.size() == 3; }));
         for (auto status : statuses) CHECK(status == petrel::Status::ok);
     }
+    // Argument errors come back as exceptions at once; the callback is never called for them.
+    std::atomic<int> refused_calls{0};
+    petrel::Message bad_topic("bad topic!", "x");
+    EXPECT_ERROR(invalid_argument, producer.send_async(bad_topic, [&](petrel::Status, const petrel::SendResult *,
+                                                                      const std::string &) { refused_calls++; }));
+    petrel::Message empty_body(topic);
+    EXPECT_ERROR(invalid_argument, producer.send_async(empty_body, [&](petrel::Status, const petrel::SendResult *,
+                                                                       const std::string &) { refused_calls++; }));
     petrel::Message oneway(topic, "oneway");
     producer.send_oneway(oneway);
     test_batch_ordered_selected(producer, topic);
+    CHECK(refused_calls.load() == 0);
     // sync + 3 async + the throwing callback's message + oneway + 3 batch + 2 ordered + selected.
     CHECK(wait_until([&] { return read_bodies(topic).size() == 12; }));
     producer.shutdown();
@@ -172,6 +186,7 @@ void test_transactions() {
 void test_push_consumer();
 void test_pull_consumer();
 void test_plugins();
+void test_logging();
 
 int main() {
     const char *configured = std::getenv("PETREL_NAMESRV");
@@ -187,6 +202,7 @@ int main() {
         test_push_consumer();
         test_pull_consumer();
         test_plugins();
+        test_logging();
     } catch (const std::exception &error) {
         std::cerr << "unexpected exception: " << error.what() << "\n";
         return 1;

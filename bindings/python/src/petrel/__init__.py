@@ -9,6 +9,7 @@ from ._native import lib as _lib
 from .errors import (BrokerError, BufferTooSmallError, ConnectError, InternalError, InvalidArgumentError,
                      InvalidStateError, NoMessageError, NoRouteError, PetrelError, PetrelTimeoutError, PluginError,
                      ShutDownError, Status)
+from .logs import get_log_level, route_logs_to_python, set_log_level, use_standard_error
 from .message import Message, ReceivedMessage, SendResult, SendStatus, last_error
 from .plugins import SelectorPlugin
 from .producer import Producer
@@ -32,5 +33,9 @@ __all__ = [
     "InvalidArgumentError", "InvalidStateError", "Message", "MessageModel", "NoMessageError", "NoRouteError",
     "PetrelError", "PetrelTimeoutError", "PluginError", "Producer", "PullConsumer", "PullResult", "PushConsumer",
     "Queue", "ReceivedMessage", "SelectorPlugin", "SendResult", "SendStatus", "ShutDownError", "Status", "TransactionProducer",
-    "TransactionResult", "TransactionState", "last_error", "library_path", "status_name", "version",
+    "TransactionResult", "TransactionState", "get_log_level", "last_error", "library_path", "route_logs_to_python",
+    "set_log_level", "status_name", "use_standard_error", "version",
 ]
+
+# The library's records go to Python's logging ("petrel.*" loggers) from the start.
+route_logs_to_python()

@@ -105,6 +105,7 @@ SEND_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, _status, ctypes.POINTER(SendResu
 QUEUE_SELECTOR = ctypes.CFUNCTYPE(ctypes.c_int32, _void_p, ctypes.c_int32, _void_p, _void_p)
 LOCAL_TRANSACTION = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, _void_p, _void_p)
 TRANSACTION_CHECKER = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, _void_p)
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
 MESSAGE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, ctypes.POINTER(_void_p), ctypes.c_size_t)
 
 # ----------------------------------------------------------------- functions
@@ -121,6 +122,10 @@ FUNCTIONS = {
     "petrel_version": (_char_p, []),
     "petrel_status_name": (_char_p, [_status]),
     "petrel_last_error": (_char_p, []),
+    # logging
+    "petrel_set_log_handler": (_status, [ctypes.c_int, LOG_CALLBACK, _void_p]),
+    "petrel_set_log_level": (_status, [ctypes.c_int]),
+    "petrel_get_log_level": (ctypes.c_int, []),
     "petrel_message_create": (_status, [_char_p, _p(_void_p)]),
     "petrel_message_destroy": (None, [_void_p]),
     "petrel_message_set_tags": (_status, [_void_p, _char_p]),
@@ -140,6 +145,9 @@ FUNCTIONS = {
     "petrel_message_reconsume_times": (_i32, [_void_p]),
     "petrel_message_born_timestamp": (_i64, [_void_p]),
     "petrel_message_store_timestamp": (_i64, [_void_p]),
+    # message properties: enumeration
+    "petrel_message_property_count": (_status, [_void_p, _p(_size)]),
+    "petrel_message_property_at": (_status, [_void_p, _size, _p(_char_p), _p(_char_p)]),
     "petrel_producer_options_init": (None, [_p(ProducerOptions)]),
     "petrel_producer_create": (_status, [_p(ProducerOptions), _p(_void_p)]),
     "petrel_producer_start": (_status, [_void_p]),

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import types
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Union
 
 from . import _native
 from ._native import lib
-from .errors import InvalidArgumentError, InvalidStateError, Status, error_for
+from .errors import InvalidArgumentError, Status, error_for
 
 Body = Union[bytes, bytearray, memoryview, str]
 
@@ -88,6 +89,10 @@ class NativeMessage:
         """The id the library gave the message when it was sent."""
         return _native.text(lib.petrel_message_id(self.handle)) or ""
 
+    def property(self, name: str) -> Optional[str]:
+        """The built message's property (None when it has none), as the library will send it."""
+        return _native.text(lib.petrel_message_property(self.handle, _native.encode(name, "property name")))
+
     def close(self) -> None:
         """Destroys the C message (once)."""
         if self.handle:
@@ -115,16 +120,27 @@ class _LiveMessage:
             self.pull_result = None
 
 
+def read_properties(handle: int) -> Mapping[str, str]:
+    """Every property of a C message (petrel_message_property_count / _at), as a read-only mapping."""
+    count = ctypes.c_size_t()
+    check(lib.petrel_message_property_count(handle, ctypes.byref(count)))
+    entries: dict[str, str] = {}
+    for index in range(count.value):
+        name, value = ctypes.c_char_p(), ctypes.c_char_p()
+        check(lib.petrel_message_property_at(handle, index, ctypes.byref(name), ctypes.byref(value)))
+        entries[_native.text(name.value) or ""] = _native.text(value.value) or ""
+    return types.MappingProxyType(entries)
+
+
 class ReceivedMessage:
-    """A message a consumer received or a transaction check names. Fields are copied at once;
-    properties are read on demand while the C message lives (during a push listener or checker call;
-    until the last message of a pull result is gone) and remembered, so a property read during the
-    call stays readable afterwards."""
+    """A message a consumer received or a transaction check names. Every field and property is copied
+    at once, so the object stays readable after the listener or checker call (or the pull result) that
+    delivered it."""
 
     def __init__(self, handle: int, owner: _LiveMessage) -> None:
-        self._handle = handle
         self._owner = owner
-        self._properties: dict[str, Optional[str]] = {}
+        #: Every property the message arrived with, RocketMQ's own (TAGS, KEYS, UNIQ_KEY, ...) included.
+        self.properties: Mapping[str, str] = read_properties(handle)
         self.topic: str = _native.text(lib.petrel_message_topic(handle)) or ""
         self.tags: str = _native.text(lib.petrel_message_tags(handle)) or ""
         self.keys: str = _native.text(lib.petrel_message_keys(handle)) or ""
@@ -149,16 +165,8 @@ class ReceivedMessage:
         return self.body.decode("utf-8")
 
     def get_property(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """The property's value, or `default` when the message has none. Raises InvalidStateError for a
-        name not read while the message was live."""
-        if name not in self._properties:
-            if not self._owner.alive:
-                raise InvalidStateError(Status.INVALID_STATE,
-                                        f"property {name!r} was not read while the message was live")
-            value = lib.petrel_message_property(self._handle, _native.encode(name, "property name"))
-            self._properties[name] = _native.text(value)
-        value = self._properties[name]
-        return default if value is None else value
+        """The property's value, or `default` when the message has none."""
+        return self.properties.get(name, default)
 
     def __repr__(self) -> str:
         return (f"ReceivedMessage(topic={self.topic!r}, tags={self.tags!r}, keys={self.keys!r}, "
