@@ -31,6 +31,20 @@ import Testing
         }
     }
 
+    @Test func startUpRefusesADefaultZstdWithoutACompressorAndAPluginThatDoesNotLoad() throws {
+        var configuration = CompressionConfiguration()
+        configuration.defaults.codec = .zstd
+        let missing = #expect(throws: BrokerError.self) {
+            _ = try StoreBodyCompression.open(configuration, storeRoot: nil, logger: HandlerFixture.logger)
+        }
+        #expect(missing?.message.contains("compressionType") == true && missing?.message.contains("compressorPlugin") == true)
+        configuration.compressorPlugin = .path("/nonexistent/compress-zstd.so")
+        let unloadable = #expect(throws: BrokerError.self) {
+            _ = try StoreBodyCompression.open(configuration, storeRoot: nil, logger: HandlerFixture.logger)
+        }
+        #expect(unloadable?.message.contains("compressorPlugin='/nonexistent/compress-zstd.so'") == true, "\(unloadable?.message ?? "")")
+    }
+
     @Test func zstdBodiesAreStoredCompressedAndServedPlainUnlessTheClientAcceptsZstd() async throws {
         let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
         defer { fixture.directory.remove() }
