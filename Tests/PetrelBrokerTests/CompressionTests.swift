@@ -106,6 +106,10 @@ import Testing
         #expect(stored.count == 2)
         #expect(stored[0].sysFlag.compression == .zlib && String(buffer: stored[0].message.body) == zlibFlagged)
         #expect(Array(stored[1].message.body.readableBytesView) == random)
+        var forged = Requests.send(topic: "Mixed", body: zlibFlagged)
+        forged.extFields["sysFlag"] = String(MessageSysFlag.compressed.rawValue | CompressionType.zstd.rawValue)
+        let refused = await fixture.handle(forged)
+        #expect(refused.responseCode == .messageIllegal && refused.remark?.contains("zstd") == true)
         try await fixture.close()
     }
 
