@@ -166,10 +166,13 @@ public final class BrokerController: Service, Sendable {
             PeriodicService(name: "runtime statistics", interval: BrokerStatistics.sampleInterval, logger: logger) {
                 handler.statistics.sample(now: System.nowMilliseconds())
             },
-            PeriodicService(name: "compression dictionary retirement", interval: StoreBodyCompression.retirementInterval, logger: logger) {
+            PeriodicService(name: "compression housekeeping", interval: StoreBodyCompression.retirementInterval, logger: logger) {
                 let store = handler.store
                 handler.compression.retireDictionaries(
                     minimumOffset: store.minimumCommitLogOffset.rawValue, maximumOffset: store.maximumCommitLogOffset.rawValue)
+                do { try handler.compression.persistCounters() } catch {
+                    logger.error("persisting the body byte counters failed", metadata: ["error": "\(error)"])
+                }
             },
             handler.longPolling,
             CleanService(store: handler.store),
@@ -209,6 +212,7 @@ public final class BrokerController: Service, Sendable {
         do { try handler.offsets.persist(force: true) } catch { failures.append(error) }
         do { try handler.topics.persist() } catch { failures.append(error) }
         do { try handler.subscriptionGroups.persist() } catch { failures.append(error) }
+        do { try handler.compression.persistCounters() } catch { failures.append(error) }
         do { try handler.transactionOutcomes.persistCheckCounts() } catch { failures.append(error) }
         schedule.persist()
         store.setMessageArrivalListener(nil)

@@ -69,7 +69,8 @@ extension StoreBodyCompression {
         let configuration = configuration
         let (dictionary, ready): (CompressionDictionary?, [[UInt8]]?) = state.withLock { state in
             let current = state.current[topic].flatMap { state.dictionaries[$0] }
-            var sampler = state.samplers[topic] ?? Sampler()
+            // Taken out of the table while changed, so appending a sample does not copy the samples.
+            var sampler = state.samplers.removeValue(forKey: topic) ?? Sampler()
             defer { state.samplers[topic] = sampler }
             if current != nil { sampler.compressedWithCurrent += 1 }
             let retrain = configuration.dictionaryRetrainMessages

@@ -24,8 +24,8 @@ public final class StoreBodyCompression: Sendable {
     let storeRoot: String?
     /// Dictionaries, samplers and the next id.
     let state: Mutex<DictionaryState>
-    /// Body bytes received and stored per topic since start.
-    let counters = Mutex<[String: TopicBodyBytes]>([:])
+    /// Body bytes received and stored per topic (persisted; see `persistCounters`).
+    let counters: Mutex<[String: TopicBodyBytes]>
     /// Whether the compressed-store marker is on disk (the lock-free check of the write path).
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.
@@ -85,6 +85,7 @@ public final class StoreBodyCompression: Sendable {
         self.logger = logger
         var dictionaries: [UInt32: CompressionDictionary] = [:]
         var retirement: [UInt32: DictionaryRetirement] = [:]
+        var savedCounters: [String: TopicBodyBytes] = [:]
         var marked = false
         if let storeRoot {
             let codecs = try CompressedStoreMarker.read(storeRoot: storeRoot)
@@ -96,6 +97,7 @@ public final class StoreBodyCompression: Sendable {
             }
             marked = !codecs.isEmpty
             dictionaries = try CompressionDictionaryFile.loadAll(storeRoot: storeRoot)
+            savedCounters = try Self.loadCounters(storeRoot: storeRoot)
             for (id, after) in try Self.readRetired(storeRoot: storeRoot) where dictionaries[id] != nil {
                 retirement[id] = .retired(after: after)
             }
@@ -113,6 +115,7 @@ public final class StoreBodyCompression: Sendable {
         state = Mutex(DictionaryState(
             dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1, retirement: retirement))
         markerWritten = Atomic(marked)
+        counters = Mutex(savedCounters)
     }
 
     /// Loads the configured compressor plugin (if any) and opens the compression state; a plugin
@@ -162,7 +165,7 @@ public final class StoreBodyCompression: Sendable {
         state.withLock { state in state.current[topic].flatMap { state.dictionaries[$0] } }
     }
 
-    /// Body bytes received and stored for `topic` since start.
+    /// Body bytes received and stored for `topic` (kept across restarts).
     public func bodyBytes(topic: String) -> TopicBodyBytes {
         counters.withLock { $0[topic] ?? TopicBodyBytes() }
     }
@@ -183,8 +186,11 @@ public struct TopicBodyBytes: Hashable, Sendable {
     /// Bytes of bodies as stored.
     public var stored: Int64 = 0
 
-    /// Zero counters.
-    public init() {}
+    /// Counters with these values (zero by default).
+    public init(received: Int64 = 0, stored: Int64 = 0) {
+        self.received = received
+        self.stored = stored
+    }
 }
 
 /// `<storeRoot>/config/compressedStore`: the codecs whose bodies the store may hold, one per line,

@@ -50,8 +50,11 @@ import Testing
         #expect(unknown.responseCode == .queryNotFound && unknown.remark?.contains("999") == true)
         try await fixture.close()
 
+        let counted = fixture.handler.compression.bodyBytes(topic: "Dict")
+        try fixture.handler.compression.persistCounters()
         let reopened = try await HandlerFixture(directory: directory, configure: Self.configure)
         #expect(reopened.handler.compression.currentDictionary(topic: "Dict") == dictionary)
+        #expect(reopened.handler.compression.bodyBytes(topic: "Dict") == counted && counted.stored < counted.received)
         let plain = try await CompressionFixtures.pullAll(reopened, "Dict", acceptsZstd: false)
         #expect(plain.map { String(buffer: $0.message.body) } == bodies)
         try await reopened.close()

@@ -31,6 +31,20 @@ import Testing
         }
     }
 
+    @Test func startUpRefusesADefaultZstdWithoutACompressorAndAPluginThatDoesNotLoad() throws {
+        var configuration = CompressionConfiguration()
+        configuration.defaults.codec = .zstd
+        let missing = #expect(throws: BrokerError.self) {
+            _ = try StoreBodyCompression.open(configuration, storeRoot: nil, logger: HandlerFixture.logger)
+        }
+        #expect(missing?.message.contains("compressionType") == true && missing?.message.contains("compressorPlugin") == true)
+        configuration.compressorPlugin = .path("/nonexistent/compress-zstd.so")
+        let unloadable = #expect(throws: BrokerError.self) {
+            _ = try StoreBodyCompression.open(configuration, storeRoot: nil, logger: HandlerFixture.logger)
+        }
+        #expect(unloadable?.message.contains("compressorPlugin='/nonexistent/compress-zstd.so'") == true, "\(unloadable?.message ?? "")")
+    }
+
     @Test func zstdBodiesAreStoredCompressedAndServedPlainUnlessTheClientAcceptsZstd() async throws {
         let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
         defer { fixture.directory.remove() }
@@ -92,6 +106,10 @@ import Testing
         #expect(stored.count == 2)
         #expect(stored[0].sysFlag.compression == .zlib && String(buffer: stored[0].message.body) == zlibFlagged)
         #expect(Array(stored[1].message.body.readableBytesView) == random)
+        var forged = Requests.send(topic: "Mixed", body: zlibFlagged)
+        forged.extFields["sysFlag"] = String(MessageSysFlag.compressed.rawValue | CompressionType.zstd.rawValue)
+        let refused = await fixture.handle(forged)
+        #expect(refused.responseCode == .messageIllegal && refused.remark?.contains("zstd") == true)
         try await fixture.close()
     }
 
