@@ -78,6 +78,7 @@ let package = Package(
                 "PetrelCore",
                 "PetrelStore",
                 "PetrelRemoting",
+                "PetrelPluginHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -59,6 +59,9 @@ public struct BrokerConfiguration: Sendable {
     /// The store's settings (`storePathRootDir`, `storePathCommitLog`, `mappedFileSizeCommitLog`,
     /// `flushDiskType`, `deleteWhen`, `fileReservedTime`, `maxMessageSize`, disk ratios …).
     public var store: StoreConfiguration
+    /// Store compression: the compressor plugin and the topic defaults (`compressorPlugin`,
+    /// `compressionType`, `compressionLevel` …).
+    public var compression = CompressionConfiguration()
 
     /// Defaults, with the store under `~/store` as RocketMQ has it.
     public init(storeRoot: String) {

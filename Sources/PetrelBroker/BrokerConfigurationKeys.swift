@@ -54,6 +54,7 @@ public enum BrokerConfigurationKeys {
         table["mapedFileSizeCommitLog"] = table["mappedFileSizeCommitLog"]
         table["mapedFileSizeConsumeQueue"] = table["mappedFileSizeConsumeQueue"]
         table.merge(timerSetters) { existing, _ in existing }
+        table.merge(compressionSetters) { existing, _ in existing }
         return table
     }()
 

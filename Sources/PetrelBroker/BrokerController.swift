@@ -95,6 +95,8 @@ public final class BrokerController: Service, Sendable {
         storeConfiguration.storeHost = storeHost
         let root = storeConfiguration.rootDirectory
         let topics = try TopicConfigTable(storeRoot: root, configuration: configuration)
+        // Before the store opens: a store holding compressed bodies needs its compressor and dictionaries.
+        let compression = try StoreBodyCompression.open(configuration.compression, storeRoot: root, logger: logger)
         let groups = try SubscriptionGroupTable(storeRoot: root, autoCreate: configuration.autoCreateSubscriptionGroup)
         let offsets = try ConsumerOffsetTable(storeRoot: root)
         let store: MessageStore
@@ -120,7 +122,7 @@ public final class BrokerController: Service, Sendable {
         }
         let handler = BrokerRequestHandler(
             configuration: configuration, store: store, topics: topics, subscriptionGroups: groups, offsets: offsets,
-            clients: ClientRegistry(), longPolling: longPolling, logger: logger,
+            clients: ClientRegistry(), longPolling: longPolling, compression: compression, logger: logger,
             onTopicsChanged: { registrar.requestRegistration() })
         let schedule: ScheduleService
         do {
@@ -132,7 +134,7 @@ public final class BrokerController: Service, Sendable {
         let transactions = TransactionCheckService(
             store: store, clients: handler.clients, table: handler.transactionOutcomes,
             interval: .milliseconds(configuration.transactionCheckInterval), timeout: configuration.transactionTimeOut,
-            maximumChecks: configuration.transactionCheckMax, logger: logger)
+            maximumChecks: configuration.transactionCheckMax, compression: compression, logger: logger)
         return BrokerController(
             configuration: configuration, handler: handler, registrar: registrar, schedule: schedule, timer: timer,
             transactions: transactions, server: server, client: client, logger: logger)

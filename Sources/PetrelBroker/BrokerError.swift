@@ -14,6 +14,8 @@ public struct BrokerError: Error, Hashable, Sendable, CustomStringConvertible {
         case storeFailure
         /// The broker could not listen on its port.
         case bindFailed
+        /// A body could not be compressed or decompressed (no compressor, unknown dictionary, bad frame).
+        case compressionFailure
     }
 
     /// What went wrong, stably.

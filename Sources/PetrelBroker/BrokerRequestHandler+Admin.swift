@@ -31,16 +31,23 @@ extension BrokerRequestHandler {
         guard let filterType = TopicFilterType(json: .string(filterText)) else {
             throw RequestFailure(.systemError, "the field topicFilterType must be SINGLE_TAG or MULTI_TAG, got \"\(filterText)\"")
         }
+        // RocketMQ 5's `attributes` alter the topic's current ones; without the field they are kept.
+        let current = topics.topic(name)?.attributes ?? [:]
+        let attributes = try fields.optionalString("attributes").map { text throws(RequestFailure) in
+            try alteredAttributes(text, current)
+        } ?? current
         let topic = TopicConfig(
             topicName: name, readQueueNums: read, writeQueueNums: write, perm: Permission(rawValue: perm),
             topicFilterType: filterType, topicSysFlag: try fields.optionalInt32("topicSysFlag") ?? 0,
-            order: try fields.optionalBool("order") ?? false)
+            order: try fields.optionalBool("order") ?? false, attributes: attributes)
         do { try topics.update(topic) } catch {
             logger.error("persisting a topic failed", metadata: ["topic": "\(name)", "error": "\(error)"])
             topicsChanged()
             throw RequestFailure(.systemError, "the topic is updated in memory but could not be persisted: \(error.message)")
         }
-        logger.info("topic created or updated", metadata: ["topic": "\(name)", "read": "\(read)", "write": "\(write)", "perm": "\(perm)"])
+        logger.info("topic created or updated", metadata: [
+            "topic": "\(name)", "read": "\(read)", "write": "\(write)", "perm": "\(perm)", "attributes": "\(attributes)",
+        ])
         topicsChanged()
         return request.response()
     }

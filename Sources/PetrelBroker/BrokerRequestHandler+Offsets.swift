@@ -51,7 +51,12 @@ extension BrokerRequestHandler {
     /// The next offset to be written in the queue.
     func maximumOffset(_ request: RemotingCommand) throws(RequestFailure) -> RemotingCommand {
         let (topic, queueId) = try queueFields(request)
-        return request.response(extFields: ["offset": String(store.maximumOffset(topic: topic, queueId: queueId).rawValue)])
+        // Petrel's topicStatus also reads the topic's body byte counters from here (other clients ignore them).
+        let bytes = compression.bodyBytes(topic: topic)
+        return request.response(extFields: [
+            "offset": String(store.maximumOffset(topic: topic, queueId: queueId).rawValue),
+            "bodyBytesReceived": String(bytes.received), "bodyBytesStored": String(bytes.stored),
+        ])
     }
 
     /// The oldest offset kept in the queue.

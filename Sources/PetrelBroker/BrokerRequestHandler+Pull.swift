@@ -98,7 +98,7 @@ extension BrokerRequestHandler {
             }
             outcome = read(header, filter: filter)
         }
-        return pullResponse(request, outcome)
+        return try pullResponse(request, outcome)
     }
 
     /// The tag filter of the pull: the request's own expression when it says so (sysFlag bit 2) or
@@ -147,14 +147,15 @@ extension BrokerRequestHandler {
         }
     }
 
-    /// The pull response: the four offset fields always, the records concatenated verbatim as the
-    /// body on SUCCESS (each slice copied once, straight from the mapping).
-    func pullResponse(_ request: RemotingCommand, _ outcome: PullOutcome) -> RemotingCommand {
+    /// The pull response: the four offset fields always, the records concatenated as the body on
+    /// SUCCESS (each slice copied once, straight from the mapping). Records with zstd bodies go
+    /// verbatim only to a client declaring `acceptCompression=zstd`; others get plain bodies.
+    func pullResponse(_ request: RemotingCommand, _ outcome: PullOutcome) throws(RequestFailure) -> RemotingCommand {
         let result = outcome.result
         var body: ByteBuffer?
         if outcome.code == .success {
             var buffer = ByteBufferAllocator().buffer(capacity: result.totalBytes)
-            for record in result.records { record.write(into: &buffer) }
+            try writeForClient(result.records, request: request, into: &buffer)
             statistics.recordGets(result.records.count)
             body = buffer
         }

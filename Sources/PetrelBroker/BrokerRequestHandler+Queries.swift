@@ -4,7 +4,8 @@ import PetrelRemoting
 import PetrelStore
 
 /// Message look-ups: QUERY_MESSAGE (12) by key and VIEW_MESSAGE_BY_ID (33) by commit-log offset,
-/// spec §16. Both answer with stored records exactly as they sit in the commit log (§10).
+/// spec §16. Both answer with stored records as they sit in the commit log (§10), zstd bodies
+/// decompressed unless the request declares `acceptCompression=zstd`.
 extension BrokerRequestHandler {
     /// Most messages one QUERY_MESSAGE returns, whatever `maxNum` asks (Java's `maxMsgsNumBatch`).
     static let maximumQueryCount = 64
@@ -30,7 +31,7 @@ extension BrokerRequestHandler {
         var newest: Int64 = 0
         for match in matches {
             guard let record = try? store.record(at: match.commitLogOffset) else { continue }
-            record.write(into: &body)
+            try writeForClient([record], request: request, into: &body)
             newest = max(newest, match.storeTimestamp)
         }
         let extFields = ["indexLastUpdateTimestamp": String(newest), "indexLastUpdatePhyoffset": String(indexedUpTo)]
@@ -51,7 +52,7 @@ extension BrokerRequestHandler {
         }
         var body = ByteBuffer()
         body.reserveCapacity(record.count)
-        record.write(into: &body)
+        try writeForClient([record], request: request, into: &body)
         return request.response(body: body)
     }
 }

@@ -32,6 +32,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     public let statistics = BrokerStatistics()
     /// One outcome per transactional half message, rebuilt from the op topic when the handler is made.
     public let transactionOutcomes: TransactionOutcomeTable
+    /// Store compression: the compressor, dictionaries and per-topic byte counters.
+    public let compression: StoreBodyCompression
     /// Called after a topic was created, changed or deleted, so the broker re-registers with the
     /// name servers at once and clients find the route (spec §6.1). Must return quickly.
     let onTopicsChanged: @Sendable () -> Void
@@ -56,9 +58,11 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     public init(
         configuration: BrokerConfiguration, store: MessageStore, topics: TopicConfigTable,
         subscriptionGroups: SubscriptionGroupTable, offsets: ConsumerOffsetTable, clients: ClientRegistry,
-        longPolling: LongPollingService, logger: Logger, onTopicsChanged: @escaping @Sendable () -> Void
+        longPolling: LongPollingService, compression: StoreBodyCompression, logger: Logger,
+        onTopicsChanged: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.compression = compression
         self.store = store
         transactionOutcomes = TransactionOutcomeTable(rebuildingFrom: store)
         self.topics = topics
@@ -121,6 +125,7 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         case .viewMessageById: return try viewMessageById(request)
         case .getBrokerRuntimeInfo: return brokerRuntimeInfo(request)
         case .deleteSubscriptiongroup: return try deleteSubscriptionGroup(request)
+        case .petrelGetCompressionDictionary: return try compressionDictionary(request)
         default:
             throw RequestFailure(.requestCodeNotSupported, " request type \(request.code) not supported")
         }

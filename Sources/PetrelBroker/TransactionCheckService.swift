@@ -194,11 +194,15 @@ public final class TransactionCheckService: Service, Sendable {
     private let inRound = Atomic<Bool>(false)
     /// Where rounds report.
     private let logger: Logger
+    /// Decompresses a half message's zstd body: producers (official clients) get the plain body.
+    private let compression: StoreBodyCompression?
 
     /// A check service over `store`'s half topic.
     public init(store: MessageStore, clients: ClientRegistry, table: TransactionOutcomeTable, interval: Duration = defaultInterval,
-                timeout: Int64 = defaultTimeout, maximumChecks: Int = defaultMaximumChecks, logger: Logger) {
+                timeout: Int64 = defaultTimeout, maximumChecks: Int = defaultMaximumChecks,
+                compression: StoreBodyCompression? = nil, logger: Logger) {
         self.store = store
+        self.compression = compression
         self.clients = clients
         self.table = table
         self.interval = interval
@@ -303,7 +307,14 @@ public final class TransactionCheckService: Service, Sendable {
             logger.debug("no producer of the group is connected for a transaction check", metadata: ["group": "\(group)"])
             return false
         }
-        let request = Self.checkRequest(half, halfOffset: halfOffset)
+        let plain: StoredMessage
+        do { plain = try compression?.plain(half) ?? half } catch {
+            logger.error("a half message's body cannot be decompressed for its check-back", metadata: [
+                "offset": "\(halfOffset)", "error": "\(error)",
+            ])
+            return false
+        }
+        let request = Self.checkRequest(plain, halfOffset: halfOffset)
         for channel in channels.shuffled() {
             do {
                 try await channel.invokeOneway(request)

@@ -48,20 +48,12 @@ extension MessageStore {
         return (PutResult(status: .ok, appended: appended), appended.endOffset.rawValue)
     }
 
-    /// Sets the fields the store owns and compresses the body when configured to.
+    /// Sets the fields the store owns. Bodies are opaque here: the broker compresses them (per
+    /// topic, before `put`) and flags them in SYSFLAG itself.
     private func prepareForStore(_ original: StoredMessage) -> StoredMessage {
         var message = original
         message.storeHost = configuration.storeHost
         message.message.properties[PropertyKey.waitStoreMessageOK] = nil
-        if let compression = configuration.compression, message.sysFlag.compression == nil,
-           message.message.body.readableBytes >= compression.minimumBodySize,
-           let compressed = try? message.message.body.withUnsafeReadableBytes({
-               try compression.compressor.compress($0, level: compression.level)
-           }),
-           compressed.count < message.message.body.readableBytes {
-            message.message.body = ByteBuffer(bytes: compressed)
-            message.sysFlag.compression = compression.compressor.compressionType
-        }
         message.bodyCRC = message.message.body.withUnsafeReadableBytes { CRC32.bodyChecksum($0) }
         return message
     }
@@ -79,19 +71,5 @@ extension MessageStore {
                 try commitLog.ensureSegment(at: offset)
             }
         }
-    }
-
-    /// Decompresses a stored message's body when it is compressed with the configured compressor.
-    public func decompressed(_ stored: StoredMessage) throws -> StoredMessage {
-        guard let type = stored.sysFlag.compression else { return stored }
-        guard let compression = configuration.compression, compression.compressor.compressionType == type else {
-            throw StoreError(.notAvailable, "message at \(stored.commitLogOffset) is compressed with \(type) and no compressor for it is configured")
-        }
-        var plain = stored
-        plain.message.body = ByteBuffer(bytes: try stored.message.body.withUnsafeReadableBytes {
-            try compression.compressor.decompress($0)
-        })
-        plain.sysFlag.compression = nil
-        return plain
     }
 }

@@ -53,8 +53,6 @@ public struct StoreConfiguration: Sendable {
     /// Recovery may cut the log at a corrupt record even when valid records follow
     /// (they are lost). Off by default: mid-log corruption stops start-up instead.
     public var truncateCorruptLog: Bool = false
-    /// Body compression on the write path; nil stores bodies as given.
-    public var compression: StoreCompression?
 
     /// A configuration with defaults under `rootDirectory`.
     public init(rootDirectory: String) {
@@ -78,32 +76,5 @@ public struct StoreConfiguration: Sendable {
         guard (0...1).contains(diskFullRatio), (0...1).contains(diskCleanRatio), (0...1).contains(forceCleanRatio) else {
             throw fail("disk ratios must lie between 0 and 1")
         }
-    }
-}
-
-/// Compresses message bodies. The zstd plugin implements it later; tests use their own.
-public protocol BodyCompressor: Sendable {
-    /// The algorithm recorded in SYSFLAG.
-    var compressionType: CompressionType { get }
-    /// Compresses a body.
-    func compress(_ body: UnsafeRawBufferPointer, level: Int) throws -> [UInt8]
-    /// Restores a body compressed by `compress`.
-    func decompress(_ body: UnsafeRawBufferPointer) throws -> [UInt8]
-}
-
-/// Store-side compression settings.
-public struct StoreCompression: Sendable {
-    /// The compressor.
-    public var compressor: any BodyCompressor
-    /// Compression level passed to the compressor.
-    public var level: Int
-    /// Bodies smaller than this are stored as given.
-    public var minimumBodySize: Int
-
-    /// Creates settings.
-    public init(compressor: any BodyCompressor, level: Int = 3, minimumBodySize: Int = 256) {
-        self.compressor = compressor
-        self.level = level
-        self.minimumBodySize = minimumBodySize
     }
 }

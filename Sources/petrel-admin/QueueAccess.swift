@@ -54,6 +54,15 @@ extension AdminSession {
         return offset
     }
 
+    /// The topic's body bytes received and stored on `queue`'s broker since it started (Petrel's
+    /// GET_MAX_OFFSET answer carries them; zero from a broker that does not).
+    func bodyBytes(topic: String, queue: QueueRef) async throws(AdminError) -> (received: Int64, stored: Int64) {
+        let fields = ["topic": topic, "queueId": String(queue.queueId)]
+        let response = try expectSuccess(try await call(queue.address, .getMaxOffset, fields), "GET_MAX_OFFSET for \(topic)")
+        return (response.optionalString("bodyBytesReceived").flatMap { Int64($0) } ?? 0,
+                response.optionalString("bodyBytesStored").flatMap { Int64($0) } ?? 0)
+    }
+
     /// The group's committed offset in `queue`, nil when it has none.
     func consumerOffset(group: String, topic: String, queue: QueueRef) async throws(AdminError) -> Int64? {
         let fields = ["consumerGroup": group, "topic": topic, "queueId": String(queue.queueId)]

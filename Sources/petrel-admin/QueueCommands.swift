@@ -3,7 +3,8 @@ import Foundation
 import PetrelCore
 import PetrelRemoting
 
-/// `topicStatus`: per queue minimum and maximum offset and the last message's store time.
+/// `topicStatus`: per queue minimum and maximum offset and the last message's store time; per broker
+/// the topic's body bytes received from producers and stored (after compression) since that broker started.
 struct TopicStatusCommand: AsyncParsableCommand {
     /// Name and summary.
     static let configuration = CommandConfiguration(commandName: "topicStatus", abstract: "Show a topic's queue offsets.")
@@ -18,9 +19,11 @@ struct TopicStatusCommand: AsyncParsableCommand {
             let route = try await session.route(topic: topic)
             var rows: [[String]] = []
             var items: [JSONValue] = []
+            var bodyBytes: [String: (received: Int64, stored: Int64)] = [:]
             for queue in session.queues(route) {
                 let minimum = try await session.queueOffset(.getMinOffset, topic: topic, queue: queue)
                 let maximum = try await session.queueOffset(.getMaxOffset, topic: topic, queue: queue)
+                if bodyBytes[queue.brokerName] == nil { bodyBytes[queue.brokerName] = try await session.bodyBytes(topic: topic, queue: queue) }
                 var lastUpdate: Int64 = 0
                 if maximum > 0 {
                     let last = try await session.pull(group: AdminSession.toolsGroup, topic: topic, queue: queue, offset: maximum - 1, count: 1)
@@ -32,8 +35,21 @@ struct TopicStatusCommand: AsyncParsableCommand {
                     "maxOffset": .integer(maximum), "lastUpdateTimestamp": .integer(lastUpdate),
                 ]))
             }
-            if common.json { return Output.json(.object(["topic": .string(topic), "queues": .array(items)])) }
+            let brokers = bodyBytes.keys.sorted()
+            if common.json {
+                let bytes: [JSONValue] = brokers.map { name in
+                    .object(["brokerName": .string(name), "bodyBytesReceived": .integer(bodyBytes[name]!.received),
+                             "bodyBytesStored": .integer(bodyBytes[name]!.stored)])
+                }
+                return Output.json(.object(["topic": .string(topic), "queues": .array(items), "bodyBytes": .array(bytes)]))
+            }
             Output.table(["#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated"], rows)
+            print("")
+            Output.table(["#Broker Name", "#Body Bytes Received", "#Body Bytes Stored", "#Stored/Received"], brokers.map { name in
+                let bytes = bodyBytes[name]!
+                let ratio = bytes.received > 0 ? String(format: "%.3f", Double(bytes.stored) / Double(bytes.received)) : "-"
+                return [name, String(bytes.received), String(bytes.stored), ratio]
+            })
         }
     }
 }

@@ -102,6 +102,10 @@ struct UpdateTopicCommand: AsyncParsableCommand {
     @Option(name: [.customShort("p"), .customLong("perm")], help: "Permission: 2 write, 4 read, 6 both.") var perm: Int32 = 6
     /// Ordered topic.
     @Option(name: [.customShort("o"), .customLong("order")], help: "Ordered topic (true/false).") var order = false
+    /// RocketMQ 5's attribute changes, e.g. `+compression.type=zstd,+compression.level=3,-compression.dictionary`.
+    @Option(name: [.customShort("a"), .customLong("attributes")],
+            help: "Attribute changes: +key=value sets, -key removes, separated by ',' (e.g. +compression.type=zstd).")
+    var attributes: String?
 
     /// Checks the flags.
     func validate() throws {
@@ -117,7 +121,7 @@ struct UpdateTopicCommand: AsyncParsableCommand {
                 "topic": topic, "defaultTopic": AdminSession.defaultTopic, "readQueueNums": String(readQueueNums),
                 "writeQueueNums": String(writeQueueNums), "perm": String(perm), "topicFilterType": "SINGLE_TAG",
                 "topicSysFlag": "0", "order": String(order),
-            ]
+            ].merging(attributes.map { ["attributes": $0] } ?? [:]) { $1 }
             for address in addresses {
                 try session.expectSuccess(try await session.call(address, .updateAndCreateTopic, fields), "creating \(topic) on \(address)")
                 if !common.json { print("create topic to \(address) success.") }

@@ -29,6 +29,11 @@ struct PetrelBrokerMain {
             }
             var built = BrokerConfiguration(storeRoot: NSHomeDirectory() + "/store")
             try BrokerConfigurationKeys.apply(options.pairs, to: &built)
+            // The plugin directory: `pluginDirectory`, else $PETREL_PLUGIN_DIR (the library reads no environment).
+            if built.compression.pluginDirectory == nil, let directory = ProcessInfo.processInfo.environment["PETREL_PLUGIN_DIR"],
+               !directory.isEmpty {
+                built.compression.pluginDirectory = directory
+            }
             configuration = built
         } catch {
             FileHandle.standardError.write(Data("petrel-broker: \(error)\nrun petrel-broker --help for the options\n".utf8))
@@ -74,6 +79,8 @@ struct PetrelBrokerMain {
         petrel-broker durability: flushDiskType=\(store.flushMode.rawValue) \
         (\(store.flushMode == .sync ? "a send is acknowledged once fsynced; group commit" : "acknowledged in the page cache; flushed every \(store.asyncFlushInterval)")), \
         fileReservedTime=\(store.fileReservedTime.components.seconds / 3600)h, deleteWhen=\(store.deleteWhenHours.sorted())
+        petrel-broker compression: compressorPlugin=\(configuration.compression.compressorPlugin?.description ?? "(none)"), \
+        default compressionType=\(configuration.compression.defaults.codec.rawValue)
         petrel-broker \(nameServerNote)
         """)
         fflush(nil)  // all output streams: the line above must reach a pipe before the broker serves

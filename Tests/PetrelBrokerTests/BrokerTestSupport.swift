@@ -107,6 +107,7 @@ final class HandlerFixture: Sendable {
             topics: try TopicConfigTable(storeRoot: root, configuration: configuration),
             subscriptionGroups: try SubscriptionGroupTable(storeRoot: root, autoCreate: configuration.autoCreateSubscriptionGroup),
             offsets: try ConsumerOffsetTable(storeRoot: root), clients: ClientRegistry(), longPolling: longPolling,
+            compression: try StoreBodyCompression.open(configuration.compression, storeRoot: root, logger: Self.logger),
             logger: Self.logger, onTopicsChanged: { counter.increment() })
         polling = Task { try? await longPolling.run() }
         while !longPolling.isRunning { await Task.yield() }

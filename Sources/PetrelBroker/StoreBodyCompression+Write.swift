@@ -1,0 +1,131 @@
+import NIOCore
+import PetrelCore
+import PetrelPluginHost
+import PetrelStore
+
+/// The write path: compress a body, sample it for a dictionary, train off the hot path.
+extension StoreBodyCompression {
+    /// `message` with its body compressed as `settings` (its topic's) ask, counting the bytes for
+    /// `topic`. A body below the minimum size, already compressed by its client (zlib …), or that
+    /// compression does not make smaller is stored as sent. A compression failure is logged with
+    /// the topic and the body stored plain, so nothing is lost.
+    func compressed(_ message: StoredMessage, topic: String, settings: TopicCompressionSettings) -> StoredMessage {
+        let size = message.message.body.readableBytes
+        guard settings.isEnabled, let compressor, size > 0, size >= settings.minimumBodySize,
+              size <= CompressedBodyEnvelope.maximumOriginalLength, message.sysFlag.compression == nil else {
+            count(topic: topic, received: size, stored: size)
+            return message
+        }
+        let body = Array(message.message.body.readableBytesView)
+        let dictionary = settings.usesDictionary ? dictionaryForWrite(topic: topic, body: body) : nil
+        do throws(BrokerError) {
+            try ensureMarker()
+            let frame: [UInt8]
+            do { frame = try compressor.compress(body, level: settings.level, dictionary: dictionary?.bytes) } catch {
+                throw BrokerError(.compressionFailure, "\(error)")
+            }
+            let envelope = CompressedBodyEnvelope(originalLength: size, dictionaryId: dictionary?.id ?? 0)
+            let total = envelope.headerLength + frame.count
+            guard total < size else {
+                count(topic: topic, received: size, stored: size)
+                return message
+            }
+            var buffer = ByteBufferAllocator().buffer(capacity: total)
+            buffer.writeBytes(envelope.bytes)
+            buffer.writeBytes(frame)
+            var result = message
+            result.message.body = buffer
+            result.sysFlag.compression = .zstd
+            count(topic: topic, received: size, stored: total)
+            return result
+        } catch {
+            logger.error("compressing a body failed; storing it uncompressed", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            count(topic: topic, received: size, stored: size)
+            return message
+        }
+    }
+
+    /// Writes the compressed-store marker once, before the first compressed body is appended.
+    func ensureMarker() throws(BrokerError) {
+        if markerWritten.load(ordering: .acquiring) { return }
+        guard let storeRoot else { return }
+        let failure: BrokerError? = markerLock.withLock { _ in
+            if markerWritten.load(ordering: .acquiring) { return nil }
+            do throws(BrokerError) { try CompressedStoreMarker.write(codec: "zstd", storeRoot: storeRoot) } catch { return error }
+            markerWritten.store(true, ordering: .releasing)
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// The topic's current dictionary (counted as one use) and, while the topic wants samples,
+    /// `body`'s prefix added to them; starts training when enough are gathered.
+    func dictionaryForWrite(topic: String, body: [UInt8]) -> CompressionDictionary? {
+        let configuration = configuration
+        let (dictionary, ready): (CompressionDictionary?, [[UInt8]]?) = state.withLock { state in
+            let current = state.current[topic].flatMap { state.dictionaries[$0] }
+            var sampler = state.samplers[topic] ?? Sampler()
+            defer { state.samplers[topic] = sampler }
+            if current != nil { sampler.compressedWithCurrent += 1 }
+            let retrain = configuration.dictionaryRetrainMessages
+            let wantsSamples = current == nil || (retrain > 0 && sampler.compressedWithCurrent >= retrain)
+            guard wantsSamples, !sampler.training else { return (current, nil) }
+            let sample = Array(body.prefix(CompressionConfiguration.maximumSampleBytes))
+            sampler.samples.append(sample)
+            sampler.sampledBytes += sample.count
+            guard sampler.samples.count >= configuration.dictionarySampleCount else { return (current, nil) }
+            let samples = sampler.samples
+            sampler.samples = []
+            sampler.sampledBytes = 0
+            sampler.training = true
+            return (current, samples)
+        }
+        if let ready {
+            Task.detached(priority: .utility) { [self] in train(topic: topic, samples: ready) }
+        }
+        return dictionary
+    }
+
+    /// Trains a dictionary for `topic` from `samples`, persists it, then makes it the topic's
+    /// current one (so no body references it before its file is durable).
+    func train(topic: String, samples: [[UInt8]]) {
+        do throws(BrokerError) {
+            guard let compressor else { throw BrokerError(.compressionFailure, "no compressor is configured") }
+            let bytes = Self.trainedDictionary(compressor, samples: samples, size: configuration.dictionarySize)
+            let id = state.withLock { state in
+                defer { state.nextId += 1 }
+                return state.nextId
+            }
+            let dictionary = CompressionDictionary(id: id, topic: topic, bytes: bytes)
+            if let storeRoot { try CompressionDictionaryFile.write(dictionary, storeRoot: storeRoot) }
+            state.withLock { state in
+                state.dictionaries[id] = dictionary
+                state.current[topic] = id
+                state.samplers[topic] = Sampler()
+            }
+            logger.info("trained a compression dictionary", metadata: [
+                "topic": "\(topic)", "dictionary": "\(id)", "bytes": "\(bytes.count)", "samples": "\(samples.count)",
+            ])
+        } catch {
+            logger.error("training a compression dictionary failed; sampling again", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            state.withLock { $0.samplers[topic]?.training = false }
+        }
+    }
+
+    /// A dictionary of at most `size` bytes from `samples`: zstd accepts any bytes as a raw-content
+    /// dictionary, so the newest samples are concatenated, newest last (closest offsets are cheapest).
+    static func trainedDictionary(_ compressor: CompressorPlugin, samples: [[UInt8]], size: Int) -> [UInt8] {
+        rawContentDictionary(samples: samples, size: size)
+    }
+
+    /// The newest samples that fit `size` bytes, oldest first.
+    static func rawContentDictionary(samples: [[UInt8]], size: Int) -> [UInt8] {
+        var chosen: [[UInt8]] = []
+        var total = 0
+        for sample in samples.reversed() where total + sample.count <= size {
+            chosen.append(sample)
+            total += sample.count
+        }
+        return chosen.reversed().flatMap { $0 }
+    }
+}
