@@ -102,13 +102,13 @@ $(INTEROP_VENV)/.installed:
 
 # Includes Tests/Interop/test_c_api.py (the C API) and the binding, cross-client and example tests
 # (test_python_*.py, test_cpp_binding.py, test_examples.py), all against the debug libpetrel.so.
-interop: $(INTEROP_VENV)/.installed
+interop: $(INTEROP_VENV)/.installed plugins
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-broker
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-namesrv
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-admin
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel
 	$(SWIFT) build $(SWIFT_FLAGS) --product petrel-bench
-	PETREL_BIN_DIR=$(SCRATCH)/debug $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
+	PETREL_BIN_DIR=$(SCRATCH)/debug PETREL_PLUGIN_DIR=$(CURDIR)/$(PLUGIN_DIR) $(INTEROP_VENV)/bin/python -m pytest -q $(INTEROP_FLAGS) Tests/Interop
 
 # The C API tests alone: header compiles (C99, C++17), exports == header, no Swift runtime needed,
 # Tests/CAPI/*.c against a real broker. PETREL_LIB_DIR=build/lib tests the `make lib` library instead.

@@ -110,7 +110,8 @@ public final class BrokerController: Service, Sendable {
         let longPolling = LongPollingService()
         let timer: TimerService
         do {
-            timer = try TimerService(store: store, storeRoot: root, entriesPerFile: configuration.timerLogEntriesPerFile, logger: logger)
+            timer = try TimerService(
+                store: store, storeRoot: root, entriesPerFile: configuration.timerLogEntriesPerFile, compression: compression, logger: logger)
         } catch {
             try? store.close()
             throw error
@@ -126,7 +127,8 @@ public final class BrokerController: Service, Sendable {
             onTopicsChanged: { registrar.requestRegistration() })
         let schedule: ScheduleService
         do {
-            schedule = try ScheduleService(store: store, levels: configuration.messageDelayLevels, storeRoot: root, logger: logger)
+            schedule = try ScheduleService(
+                store: store, levels: configuration.messageDelayLevels, storeRoot: root, compression: compression, logger: logger)
         } catch {
             try? store.close()
             throw error
@@ -163,6 +165,14 @@ public final class BrokerController: Service, Sendable {
             },
             PeriodicService(name: "runtime statistics", interval: BrokerStatistics.sampleInterval, logger: logger) {
                 handler.statistics.sample(now: System.nowMilliseconds())
+            },
+            PeriodicService(name: "compression housekeeping", interval: StoreBodyCompression.retirementInterval, logger: logger) {
+                let store = handler.store
+                handler.compression.retireDictionaries(
+                    minimumOffset: store.minimumCommitLogOffset.rawValue, maximumOffset: store.maximumCommitLogOffset.rawValue)
+                do { try handler.compression.persistCounters() } catch {
+                    logger.error("persisting the body byte counters failed", metadata: ["error": "\(error)"])
+                }
             },
             handler.longPolling,
             CleanService(store: handler.store),
@@ -202,6 +212,7 @@ public final class BrokerController: Service, Sendable {
         do { try handler.offsets.persist(force: true) } catch { failures.append(error) }
         do { try handler.topics.persist() } catch { failures.append(error) }
         do { try handler.subscriptionGroups.persist() } catch { failures.append(error) }
+        do { try handler.compression.persistCounters() } catch { failures.append(error) }
         do { try handler.transactionOutcomes.persistCheckCounts() } catch { failures.append(error) }
         schedule.persist()
         store.setMessageArrivalListener(nil)

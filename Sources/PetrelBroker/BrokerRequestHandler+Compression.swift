@@ -11,8 +11,13 @@ extension BrokerRequestHandler {
 
     /// `prepared` with each body compressed as its topic's settings say. The topic is the message's
     /// real topic: a delayed, timer or half message is parked under a system topic with the target
-    /// in REAL_TOPIC, and is compressed for its target.
-    func compressing(_ prepared: PreparedSend) -> PreparedSend {
+    /// in REAL_TOPIC, and is compressed for its target. A send already flagged zstd is refused
+    /// (MESSAGE_ILLEGAL): that type marks the broker's own envelope, and a body without one would
+    /// fail every pull of official clients.
+    func compressing(_ prepared: PreparedSend) throws(RequestFailure) -> PreparedSend {
+        if prepared.messages.contains(where: { $0.sysFlag.compression == .zstd }) {
+            throw RequestFailure(.messageIllegal, "sysFlag compression type zstd is reserved for the broker's store compression; send the body uncompressed or zlib-compressed")
+        }
         var result = prepared
         var cachedTopic: String?
         var cachedSettings = compression.configuration.defaults

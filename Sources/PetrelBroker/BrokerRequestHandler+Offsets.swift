@@ -48,7 +48,8 @@ extension BrokerRequestHandler {
         return request.response()
     }
 
-    /// The next offset to be written in the queue.
+    /// The next offset to be written in the queue, plus the topic's body byte counters
+    /// (`bodyBytesReceived`, `bodyBytesStored`) for petrel-admin topicStatus.
     func maximumOffset(_ request: RemotingCommand) throws(RequestFailure) -> RemotingCommand {
         let (topic, queueId) = try queueFields(request)
         // Petrel's topicStatus also reads the topic's body byte counters from here (other clients ignore them).

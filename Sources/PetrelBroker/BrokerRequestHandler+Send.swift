@@ -23,7 +23,7 @@ extension BrokerRequestHandler {
 
     /// Checks, auto-creates, picks the queue and stores one message or a batch.
     func send(_ request: RemotingCommand, client: any ClientChannel) async throws(RequestFailure) -> RemotingCommand {
-        let prepared = compressing(try prepareSend(request, client: client))
+        let prepared = try compressing(try prepareSend(request, client: client))
         let result = await store.put(batch: prepared.messages)
         return try sendResponse(request, result, queueId: prepared.queueId)
     }
@@ -37,7 +37,7 @@ extension BrokerRequestHandler {
         }
         guard store.configuration.flushMode != .sync else { return nil }
         do throws(RequestFailure) {
-            let prepared = compressing(try prepareSend(request, client: client))
+            let prepared = try compressing(try prepareSend(request, client: client))
             let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages)
             guard flushTarget == nil else {
                 throw RequestFailure(.systemError, "the store asked to wait for a flush under ASYNC_FLUSH")

@@ -107,6 +107,7 @@ extension BrokerRequestHandler {
                 throw RequestFailure(.systemError, "the half message has no REAL_TOPIC/REAL_QID")
             }
             let stored = ScheduleService.parked(real, levelCount: configuration.messageDelayLevels.count)
+            compression.noteRestored([stored])
             let result = await store.put(stored)
             switch result.status {
             case .ok, .flushDiskTimeout:

@@ -32,6 +32,8 @@ public final class ScheduleService: Service, Sendable {
     private let persistLock = Mutex(())
     /// Where problems are reported.
     private let logger: Logger
+    /// Told before a parked body is re-stored, so its compression dictionary stays (nil: no compression).
+    private let compression: StoreBodyCompression?
 
     /// Messages read from a level per step.
     static let batchSize = 32
@@ -39,8 +41,9 @@ public final class ScheduleService: Service, Sendable {
     /// Loads the progress from `<storeRoot>/config/delayOffset.json` (Java's layout:
     /// `{"offsetTable":{"<level>":<offset>}}`); a missing file starts every level at 0.
     public init(store: MessageStore, levels: [Duration], storeRoot: String, tick: Duration = .milliseconds(100),
-                logger: Logger) throws(BrokerError) {
+                compression: StoreBodyCompression? = nil, logger: Logger) throws(BrokerError) {
         self.store = store
+        self.compression = compression
         self.levels = levels
         self.tick = tick
         self.logger = logger
@@ -154,6 +157,7 @@ public final class ScheduleService: Service, Sendable {
                 }
                 if parked.storeTimestamp + delayMilliseconds > now { return (delivered, moved) }
                 if let message = Self.released(parked) {
+                    compression?.noteRestored([message])
                     let put = await store.put(message)
                     switch put.status {
                     case .ok, .flushDiskTimeout:

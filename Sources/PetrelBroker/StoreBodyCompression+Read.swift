@@ -22,16 +22,19 @@ extension StoreBodyCompression {
         guard let compressor else {
             throw BrokerError(.compressionFailure, "the body is zstd-compressed and no compressorPlugin is configured")
         }
-        var dictionaryBytes: [UInt8]?
-        if envelope.dictionaryId != 0 {
-            guard let dictionary = dictionary(envelope.dictionaryId) else {
-                throw BrokerError(.compressionFailure, "the body needs dictionary \(envelope.dictionaryId), which this broker does not have")
-            }
-            dictionaryBytes = dictionary.bytes
-        }
         do {
-            return try compressor.decompress(
-                Array(bytes[envelope.headerLength...]), originalSize: envelope.originalLength, dictionary: dictionaryBytes)
+            var prepared: PreparedDictionary?
+            if envelope.dictionaryId != 0 {
+                prepared = try preparedForDecompression(envelope.dictionaryId, compressor)
+                guard prepared != nil else {
+                    throw BrokerError(.compressionFailure, "the body needs dictionary \(envelope.dictionaryId), which this broker does not have")
+                }
+            }
+            let frame = Array(bytes[envelope.headerLength...])
+            if let prepared { return try compressor.decompress(frame, originalSize: envelope.originalLength, dictionary: prepared) }
+            return try compressor.decompress(frame, originalSize: envelope.originalLength)
+        } catch let error as BrokerError {
+            throw error
         } catch {
             throw BrokerError(.compressionFailure, "decompressing the body failed: \(error)")
         }

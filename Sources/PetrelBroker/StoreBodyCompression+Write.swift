@@ -16,27 +16,32 @@ extension StoreBodyCompression {
             count(topic: topic, received: size, stored: size)
             return message
         }
-        let body = Array(message.message.body.readableBytesView)
-        let dictionary = settings.usesDictionary ? dictionaryForWrite(topic: topic, body: body) : nil
-        do throws(BrokerError) {
-            try ensureMarker()
-            let frame: [UInt8]
-            do { frame = try compressor.compress(body, level: settings.level, dictionary: dictionary?.bytes) } catch {
-                throw BrokerError(.compressionFailure, "\(error)")
+        let dictionary = settings.usesDictionary ? dictionaryForWrite(topic: topic, body: message.message.body) : nil
+        // Untyped: the buffer closures below are rethrowing; what they throw is PluginError or BrokerError.
+        do {
+            let prepared = try dictionary.map { dictionary throws(PluginError) in
+                try preparedForCompression(dictionary, level: settings.level, compressor)
             }
+            try ensureMarker()
             let envelope = CompressedBodyEnvelope(originalLength: size, dictionaryId: dictionary?.id ?? 0)
-            let total = envelope.headerLength + frame.count
-            guard total < size else {
+            let bound = try compressor.compressBound(size)
+            var buffer = ByteBufferAllocator().buffer(capacity: envelope.headerLength + bound)
+            buffer.writeBytes(envelope.bytes)
+            try message.message.body.withUnsafeReadableBytes { source in
+                _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { free in
+                    let destination = UnsafeMutableRawBufferPointer(rebasing: free[..<bound])
+                    if let prepared { return try compressor.compress(source, into: destination, dictionary: prepared) }
+                    return try compressor.compress(source, into: destination, level: settings.level)
+                }
+            }
+            guard buffer.readableBytes < size else {
                 count(topic: topic, received: size, stored: size)
                 return message
             }
-            var buffer = ByteBufferAllocator().buffer(capacity: total)
-            buffer.writeBytes(envelope.bytes)
-            buffer.writeBytes(frame)
             var result = message
+            count(topic: topic, received: size, stored: buffer.readableBytes)
             result.message.body = buffer
             result.sysFlag.compression = .zstd
-            count(topic: topic, received: size, stored: total)
             return result
         } catch {
             logger.error("compressing a body failed; storing it uncompressed", metadata: ["topic": "\(topic)", "error": "\(error)"])
@@ -60,17 +65,18 @@ extension StoreBodyCompression {
 
     /// The topic's current dictionary (counted as one use) and, while the topic wants samples,
     /// `body`'s prefix added to them; starts training when enough are gathered.
-    func dictionaryForWrite(topic: String, body: [UInt8]) -> CompressionDictionary? {
+    func dictionaryForWrite(topic: String, body: ByteBuffer) -> CompressionDictionary? {
         let configuration = configuration
         let (dictionary, ready): (CompressionDictionary?, [[UInt8]]?) = state.withLock { state in
             let current = state.current[topic].flatMap { state.dictionaries[$0] }
-            var sampler = state.samplers[topic] ?? Sampler()
+            // Taken out of the table while changed, so appending a sample does not copy the samples.
+            var sampler = state.samplers.removeValue(forKey: topic) ?? Sampler()
             defer { state.samplers[topic] = sampler }
             if current != nil { sampler.compressedWithCurrent += 1 }
             let retrain = configuration.dictionaryRetrainMessages
             let wantsSamples = current == nil || (retrain > 0 && sampler.compressedWithCurrent >= retrain)
             guard wantsSamples, !sampler.training else { return (current, nil) }
-            let sample = Array(body.prefix(CompressionConfiguration.maximumSampleBytes))
+            let sample = Array(body.readableBytesView.prefix(CompressionConfiguration.maximumSampleBytes))
             sampler.samples.append(sample)
             sampler.sampledBytes += sample.count
             guard sampler.samples.count >= configuration.dictionarySampleCount else { return (current, nil) }
@@ -91,7 +97,7 @@ extension StoreBodyCompression {
     func train(topic: String, samples: [[UInt8]]) {
         do throws(BrokerError) {
             guard let compressor else { throw BrokerError(.compressionFailure, "no compressor is configured") }
-            let bytes = Self.trainedDictionary(compressor, samples: samples, size: configuration.dictionarySize)
+            let bytes = trainedDictionary(compressor, topic: topic, samples: samples, size: configuration.dictionarySize)
             let id = state.withLock { state in
                 defer { state.nextId += 1 }
                 return state.nextId
@@ -112,10 +118,17 @@ extension StoreBodyCompression {
         }
     }
 
-    /// A dictionary of at most `size` bytes from `samples`: zstd accepts any bytes as a raw-content
-    /// dictionary, so the newest samples are concatenated, newest last (closest offsets are cheapest).
-    static func trainedDictionary(_ compressor: CompressorPlugin, samples: [[UInt8]], size: Int) -> [UInt8] {
-        rawContentDictionary(samples: samples, size: size)
+    /// A dictionary of at most `size` bytes from `samples`: trained by the plugin (zstd's ZDICT)
+    /// when it can; otherwise, or when training fails (too few or too uniform samples), a raw-content
+    /// dictionary — zstd accepts any bytes as one — of the newest samples, newest last.
+    func trainedDictionary(_ compressor: CompressorPlugin, topic: String, samples: [[UInt8]], size: Int) -> [UInt8] {
+        if compressor.supportsTraining {
+            do { return try compressor.trainDictionary(samples: samples, capacity: size) } catch {
+                logger.warning("the compressor could not train a dictionary; using a raw-content dictionary of the samples",
+                               metadata: ["topic": "\(topic)", "error": "\(error)"])
+            }
+        }
+        return Self.rawContentDictionary(samples: samples, size: size)
     }
 
     /// The newest samples that fit `size` bytes, oldest first.

@@ -24,8 +24,8 @@ public final class StoreBodyCompression: Sendable {
     let storeRoot: String?
     /// Dictionaries, samplers and the next id.
     let state: Mutex<DictionaryState>
-    /// Body bytes received and stored per topic since start.
-    let counters = Mutex<[String: TopicBodyBytes]>([:])
+    /// Body bytes received and stored per topic (persisted; see `persistCounters`).
+    let counters: Mutex<[String: TopicBodyBytes]>
     /// Whether the compressed-store marker is on disk (the lock-free check of the write path).
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.
@@ -43,6 +43,25 @@ public final class StoreBodyCompression: Sendable {
         var nextId: UInt32
         /// Sampling and retrain progress per topic.
         var samplers: [String: Sampler] = [:]
+        /// Dictionaries digested by the plugin for compressing, by id and level.
+        var compressing: [PreparedKey: PreparedDictionary] = [:]
+        /// Dictionaries digested by the plugin for decompressing, by id.
+        var decompressing: [UInt32: PreparedDictionary] = [:]
+        /// Superseded dictionaries on their way to deletion (absent: in use).
+        var retirement: [UInt32: DictionaryRetirement] = [:]
+
+        /// The retired dictionaries' offsets, as persisted.
+        var retiredOffsets: [UInt32: Int64] {
+            retirement.compactMapValues { if case .retired(let after) = $0 { return after } else { return nil } }
+        }
+    }
+
+    /// A prepared compression dictionary's identity: the plugin digests it for one level.
+    struct PreparedKey: Hashable, Sendable {
+        /// The dictionary.
+        var id: UInt32
+        /// The level.
+        var level: Int32
     }
 
     /// One topic's sampling progress.
@@ -65,6 +84,8 @@ public final class StoreBodyCompression: Sendable {
         self.storeRoot = storeRoot
         self.logger = logger
         var dictionaries: [UInt32: CompressionDictionary] = [:]
+        var retirement: [UInt32: DictionaryRetirement] = [:]
+        var savedCounters: [String: TopicBodyBytes] = [:]
         var marked = false
         if let storeRoot {
             let codecs = try CompressedStoreMarker.read(storeRoot: storeRoot)
@@ -76,6 +97,10 @@ public final class StoreBodyCompression: Sendable {
             }
             marked = !codecs.isEmpty
             dictionaries = try CompressionDictionaryFile.loadAll(storeRoot: storeRoot)
+            savedCounters = try Self.loadCounters(storeRoot: storeRoot)
+            for (id, after) in try Self.readRetired(storeRoot: storeRoot) where dictionaries[id] != nil {
+                retirement[id] = .retired(after: after)
+            }
         }
         if configuration.defaults.isEnabled, compressor == nil {
             throw BrokerError(.invalidConfigurationValue,
@@ -85,8 +110,12 @@ public final class StoreBodyCompression: Sendable {
         for dictionary in dictionaries.values where dictionary.id > current[dictionary.topic] ?? 0 {
             current[dictionary.topic] = dictionary.id
         }
-        state = Mutex(DictionaryState(dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1))
+        // The next id follows the highest ever used: a deleted dictionary's id is never reused while
+        // its file exists, and the current dictionaries (never deleted) hold the highest ids.
+        state = Mutex(DictionaryState(
+            dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1, retirement: retirement))
         markerWritten = Atomic(marked)
+        counters = Mutex(savedCounters)
     }
 
     /// Loads the configured compressor plugin (if any) and opens the compression state; a plugin
@@ -108,12 +137,35 @@ public final class StoreBodyCompression: Sendable {
         state.withLock { $0.dictionaries[id] }
     }
 
+    /// Dictionary `dictionary` digested for compressing at `level`, prepared once and cached.
+    func preparedForCompression(_ dictionary: CompressionDictionary, level: Int32, _ compressor: CompressorPlugin) throws(PluginError) -> PreparedDictionary {
+        let key = PreparedKey(id: dictionary.id, level: level)
+        if let cached = state.withLock({ $0.compressing[key] }) { return cached }
+        // Prepared outside the lock; two threads racing here both prepare, one result is kept.
+        let prepared = try compressor.prepareDictionary(dictionary.bytes, level: level)
+        return state.withLock { state in
+            if let cached = state.compressing[key] { return cached }
+            state.compressing[key] = prepared
+            return prepared
+        }
+    }
+
+    /// Dictionary `id` digested for decompressing, prepared once and cached; nil when unknown.
+    func preparedForDecompression(_ id: UInt32, _ compressor: CompressorPlugin) throws(PluginError) -> PreparedDictionary? {
+        let (cached, known) = state.withLock { ($0.decompressing[id], $0.dictionaries[id]) }
+        if let cached { return cached }
+        guard let known else { return nil }
+        let prepared = try compressor.prepareDictionary(known.bytes)
+        state.withLock { $0.decompressing[id] = prepared }
+        return prepared
+    }
+
     /// The dictionary `topic` compresses with now, nil when it has none yet.
     public func currentDictionary(topic: String) -> CompressionDictionary? {
         state.withLock { state in state.current[topic].flatMap { state.dictionaries[$0] } }
     }
 
-    /// Body bytes received and stored for `topic` since start.
+    /// Body bytes received and stored for `topic` (kept across restarts).
     public func bodyBytes(topic: String) -> TopicBodyBytes {
         counters.withLock { $0[topic] ?? TopicBodyBytes() }
     }
@@ -134,8 +186,11 @@ public struct TopicBodyBytes: Hashable, Sendable {
     /// Bytes of bodies as stored.
     public var stored: Int64 = 0
 
-    /// Zero counters.
-    public init() {}
+    /// Counters with these values (zero by default).
+    public init(received: Int64 = 0, stored: Int64 = 0) {
+        self.received = received
+        self.stored = stored
+    }
 }
 
 /// `<storeRoot>/config/compressedStore`: the codecs whose bodies the store may hold, one per line,

@@ -85,6 +85,7 @@ extension TimerService {
 
     /// Appends one batch and marks its entries delivered; false when the store refused it.
     private func store(_ batch: [Release]) async -> Bool {
+        compression?.noteRestored(batch.map(\.message))
         let put = await store.put(batch: batch.map(\.message))
         switch put.status {
         case .ok, .flushDiskTimeout:

@@ -28,6 +28,8 @@ public final class TimerService: Service, Sendable {
     let checkpointPath: String
     /// Where problems are reported.
     let logger: Logger
+    /// Told before a parked body is re-stored, so its compression dictionary stays (nil: no compression).
+    let compression: StoreBodyCompression?
     /// Heap, cursors and watermark.
     let state = Mutex(State())
     /// Set while a round runs: a second concurrent round is skipped, so nothing is delivered twice.
@@ -65,8 +67,9 @@ public final class TimerService: Service, Sendable {
 
     /// Opens `<storeRoot>/timerlog` and reloads every timer not yet delivered (see `recover`).
     public init(store: MessageStore, storeRoot: String, entriesPerFile: Int, idleTick: Duration = .seconds(1),
-                persistIntervalMilliseconds: Int64 = 500, logger: Logger) throws(BrokerError) {
+                persistIntervalMilliseconds: Int64 = 500, compression: StoreBodyCompression? = nil, logger: Logger) throws(BrokerError) {
         self.store = store
+        self.compression = compression
         self.idleTick = idleTick
         self.persistIntervalMilliseconds = persistIntervalMilliseconds
         self.logger = logger

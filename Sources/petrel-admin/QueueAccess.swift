@@ -54,7 +54,7 @@ extension AdminSession {
         return offset
     }
 
-    /// The topic's body bytes received and stored on `queue`'s broker since it started (Petrel's
+    /// The topic's body bytes received and stored on `queue`'s broker (Petrel's
     /// GET_MAX_OFFSET answer carries them; zero from a broker that does not).
     func bodyBytes(topic: String, queue: QueueRef) async throws(AdminError) -> (received: Int64, stored: Int64) {
         let fields = ["topic": topic, "queueId": String(queue.queueId)]

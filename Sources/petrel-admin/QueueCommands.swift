@@ -4,7 +4,7 @@ import PetrelCore
 import PetrelRemoting
 
 /// `topicStatus`: per queue minimum and maximum offset and the last message's store time; per broker
-/// the topic's body bytes received from producers and stored (after compression) since that broker started.
+/// the topic's body bytes received from producers and stored (after compression), kept across restarts.
 struct TopicStatusCommand: AsyncParsableCommand {
     /// Name and summary.
     static let configuration = CommandConfiguration(commandName: "topicStatus", abstract: "Show a topic's queue offsets.")

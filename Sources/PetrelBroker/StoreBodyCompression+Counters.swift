@@ -1,0 +1,37 @@
+import PetrelCore
+import PetrelStore
+
+/// The per-topic body byte counters on disk, `<storeRoot>/config/compressionBytes.json`:
+/// `{"topics":{"<topic>":{"received":<bytes>,"stored":<bytes>}}}`. Written at shutdown and by the
+/// broker's compression loop (every `retirementInterval`), so they survive a restart; a crash loses
+/// at most one interval of counts.
+extension StoreBodyCompression {
+    /// The file's name under `config/`.
+    static let countersFileName = "compressionBytes.json"
+
+    /// The counters saved under `storeRoot`, empty when there are none.
+    static func loadCounters(storeRoot: String) throws(BrokerError) -> [String: TopicBodyBytes] {
+        let file = MetadataFile(storeRoot: storeRoot, name: countersFileName)
+        guard let json = try file.read() else { return [:] }
+        guard case .object(let root) = json, case .object(let topics)? = root["topics"] else {
+            throw BrokerError(.corruptMetadata, "\(file.path) has no \"topics\" object")
+        }
+        var counters: [String: TopicBodyBytes] = [:]
+        for (topic, value) in topics {
+            guard case .object(let members) = value, let received = members["received"]?.lenientInt64,
+                  let stored = members["stored"]?.lenientInt64 else {
+                throw BrokerError(.corruptMetadata, "\(file.path): bad counters for topic \(topic)")
+            }
+            counters[topic] = TopicBodyBytes(received: received, stored: stored)
+        }
+        return counters
+    }
+
+    /// Writes the counters (crash-safely); nothing without a store root.
+    public func persistCounters() throws(BrokerError) {
+        guard let storeRoot else { return }
+        let snapshot = counters.withLock { $0 }
+        let topics = snapshot.mapValues { bytes in JSONValue.object(["received": .integer(bytes.received), "stored": .integer(bytes.stored)]) }
+        try MetadataFile(storeRoot: storeRoot, name: Self.countersFileName).write(.object(["topics": .object(topics)]))
+    }
+}
