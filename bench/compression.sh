@@ -3,7 +3,7 @@
 # broker, one run, the same JSON events (petrel-bench --payload json-events) into three topics.
 #
 #   bash bench/compression.sh                 # 200,000 messages per mode
-#   MESSAGES=20000 bash bench/compression.sh  # shorter
+#   MESSAGES=20000 ROUNDS=1 bash bench/compression.sh  # shorter
 #
 # One broker (ASYNC_FLUSH) loads the compress-zstd plugin (make plugins) and gets three topics:
 #   CNONE  -a +compression.type=none
@@ -11,7 +11,8 @@
 #   CDICT  -a +compression.type=zstd,+compression.dictionary=true
 # Every topic is first warmed with WARMUP events of another seed (so the dictionary is not trained
 # on the measured events); CDICT's dictionary must be trained (the broker logs it) before anything
-# is measured. Then MESSAGES events go to each topic with produce --mode async --in-flight WINDOW.
+# is measured. Then MESSAGES events go to each topic with produce --mode async --in-flight WINDOW,
+# ROUNDS times with the mode order rotated (rates: the median per mode).
 # Per mode: commit-log growth per message (brokerStatus commitLogMaxOffset before and after; it
 # includes each record's ~100-byte header and properties, and one 1-byte warm-up send of the
 # bench's producer), body bytes received and stored per message (topicStatus), produce msgs/s.
@@ -22,13 +23,14 @@
 #                                  rate_ratio: dict_rate / none_rate)
 #
 # Knobs: MESSAGES (200000), WARMUP (2000; at least compressionDictionarySampleCount = 1000),
-# WINDOW (256), LEVEL (3), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
+# ROUNDS (3; rates are medians), WINDOW (256), LEVEL (3), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
 # DATA_ROOT (/tmp), STEP_TIMEOUT (600 s per client run), TRAIN_TIMEOUT (120 s).
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 MESSAGES="${MESSAGES:-200000}"
 WARMUP="${WARMUP:-2000}"
+ROUNDS="${ROUNDS:-3}"
 WINDOW="${WINDOW:-256}"
 LEVEL="${LEVEL:-3}"
 SCRATCH="${SCRATCH:-.build}"
@@ -114,7 +116,7 @@ produce() {
     "$out" || fail "produce to $1 reported errors: $out"
 }
 
-say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL"
+say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL ROUNDS=$ROUNDS"
 start_broker || fail "petrel-broker did not start"
 declare -A ATTRIBUTES=(
   [none]="+compression.type=none"
@@ -137,18 +139,27 @@ until grep "trained a compression dictionary" "$BROKER_DIR.log" | grep -q "CDICT
   sleep 0.2
 done
 
-declare -A LOG_BYTES RATE RECEIVED STORED
+# ROUNDS rounds, the mode order rotated each round (later runs on a warmer broker tend to be
+# faster); bytes are the same every round (same events), rates are reported as the median.
+declare -A LOG_BYTES RATE RECEIVED STORED RATES
+for round in $(seq 0 $((ROUNDS - 1))); do
+  for position in 0 1 2; do
+    mode="${MODES[$(((position + round) % 3))]}"
+    topic="${TOPIC[$mode]}"
+    read -r received0 stored0 <<<"$(body_bytes "$topic")"
+    offset0=$(commitlog_offset)
+    rate=$(produce "$topic" "$MESSAGES" 1)
+    offset1=$(commitlog_offset)
+    read -r received1 stored1 <<<"$(body_bytes "$topic")"
+    RATES[$mode]="${RATES[$mode]:-} $rate"
+    LOG_BYTES[$mode]=$(awk -v a="$offset0" -v b="$offset1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
+    RECEIVED[$mode]=$(awk -v a="$received0" -v b="$received1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
+    STORED[$mode]=$(awk -v a="$stored0" -v b="$stored1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
+    say "round=$((round + 1)) mode=$mode topic=$topic msgs=$MESSAGES log_bytes_per_msg=${LOG_BYTES[$mode]} body_received_per_msg=${RECEIVED[$mode]} body_stored_per_msg=${STORED[$mode]} msgs_per_s=$rate"
+  done
+done
 for mode in "${MODES[@]}"; do
-  topic="${TOPIC[$mode]}"
-  read -r received0 stored0 <<<"$(body_bytes "$topic")"
-  offset0=$(commitlog_offset)
-  RATE[$mode]=$(produce "$topic" "$MESSAGES" 1)
-  offset1=$(commitlog_offset)
-  read -r received1 stored1 <<<"$(body_bytes "$topic")"
-  LOG_BYTES[$mode]=$(awk -v a="$offset0" -v b="$offset1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
-  RECEIVED[$mode]=$(awk -v a="$received0" -v b="$received1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
-  STORED[$mode]=$(awk -v a="$stored0" -v b="$stored1" -v n="$MESSAGES" 'BEGIN{printf "%.1f", (b-a)/n}')
-  say "mode=$mode topic=$topic msgs=$MESSAGES log_bytes_per_msg=${LOG_BYTES[$mode]} body_received_per_msg=${RECEIVED[$mode]} body_stored_per_msg=${STORED[$mode]} msgs_per_s=${RATE[$mode]}"
+  RATE[$mode]=$(tr ' ' '\n' <<<"${RATES[$mode]}" | grep . | sort -n | awk '{v[NR]=$1} END{print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}')
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "nan" }'; }
 say "C1 none_bytes=${LOG_BYTES[none]} zstd_bytes=${LOG_BYTES[zstd]} dict_bytes=${LOG_BYTES[dict]}" \
