@@ -10,6 +10,7 @@
 #   make capi-test  only the C API tests (header, exports, C program against a broker)
 #   make bindings-test  only the Python binding, C++ wrapper, cross-client and examples tests
 #   make compare Petrel vs NATS JetStream and Redis Streams, W1-W4 in one run (MESSAGES=200000 shortens)
+#   make compression-bench  bytes on disk and produce msgs/s for none / zstd / zstd+dictionary (JSON events)
 #   make clean   remove build outputs and benchmark data
 #
 # Override any variable on the command line, e.g. `make test SCRATCH=.build-ci`.
@@ -58,7 +59,7 @@ SYSTEM_PACKAGES ?= libzstd-dev
 # Run apt-get through sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench compare run deps clean plugins
+.PHONY: all build build-release build-debug test swift-test interop capi-test lib install bench compare compression-bench run deps clean plugins
 
 all: build
 
@@ -138,6 +139,10 @@ bench: build-release
 # installs the peers with apt-get when missing). Not part of `make test`.
 compare:
 	SCRATCH=$(SCRATCH) bash bench/compare.sh
+
+# Store compression on JSON events, one broker, three topics (bench/compression.sh). Not part of `make test`.
+compression-bench:
+	SCRATCH=$(SCRATCH) bash bench/compression.sh
 
 # Installs what is missing; apt-get update runs only when something has to be installed.
 deps:

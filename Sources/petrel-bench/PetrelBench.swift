@@ -18,7 +18,7 @@ struct PetrelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel-bench",
         abstract: "Load generators for Petrel.",
-        subcommands: [StoreCommand.self, ProduceCommand.self, ConsumeCommand.self]
+        subcommands: [StoreCommand.self, ProduceCommand.self, ConsumeCommand.self, PayloadCommand.self]
     )
 }
 

@@ -50,12 +50,16 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(help: "Producer group name.")
     var group = "petrel-bench-producer"
 
+    /// What the bodies are.
+    @OptionGroup var payloadOptions: PayloadOptions
+
     /// How results are printed.
     @OptionGroup var output: OutputOptions
 
     /// Rejects meaningless counts before connecting.
     func validate() throws {
         try cluster.validateCounts()
+        try payloadOptions.validatePayload()
         guard producers > 0 else { throw ValidationError("--producers must be positive, not \(producers).") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, not \(batch).") }
         guard autoBatchMaxMessages > 0 else {
@@ -66,6 +70,7 @@ struct ProduceCommand: AsyncParsableCommand {
     /// Starts the producers, warms the route, sends, reports.
     func run() async throws {
         _ = BenchLogging.logger
+        let payload = payloadOptions.pool(messageSize: cluster.messageSize)
         var started: [Producer] = []
         for index in 0..<producers {
             let configuration = ProducerConfiguration(
@@ -84,7 +89,7 @@ struct ProduceCommand: AsyncParsableCommand {
             started.append(producer)
         }
         let plan = ProducePlan(
-            topic: cluster.topic, messageSize: cluster.messageSize, messageCount: cluster.messages, mode: mode,
+            topic: cluster.topic, payload: payload, messageCount: cluster.messages, mode: mode,
             inFlight: cluster.inFlight, batchSize: batch)
         let counters = RunCounters()
         let latencies = LatencySlots(count: cluster.messages)
@@ -96,7 +101,9 @@ struct ProduceCommand: AsyncParsableCommand {
         let seconds = Instant.now().seconds(since: startInstant)
         let cpuSeconds = ProcessMeasurements.cpuSeconds() - cpuBefore
         for producer in started { await producer.shutdown() }
-        report(seconds: seconds, cpuSeconds: cpuSeconds, counters: counters, latencies: latencies.distribution(count: cluster.messages))
+        report(
+            seconds: seconds, cpuSeconds: cpuSeconds, counters: counters, latencies: latencies.distribution(count: cluster.messages),
+            payloadBytes: payload.totalBytes(messages: cluster.messages))
             .print(json: output.json)
         let errors = counters.failed.load(ordering: .relaxed)
         guard errors == 0 else {
@@ -106,7 +113,9 @@ struct ProduceCommand: AsyncParsableCommand {
     }
 
     /// The report: settings, throughput, latency percentiles, errors.
-    private func report(seconds: Double, cpuSeconds: Double, counters: RunCounters, latencies: LatencyDistribution) -> BenchReport {
+    private func report(
+        seconds: Double, cpuSeconds: Double, counters: RunCounters, latencies: LatencyDistribution, payloadBytes: Int
+    ) -> BenchReport {
         let messages = cluster.messages
         let fields: [ReportField] = [
             ReportField("system", label: "system", .text("petrel"), outputs: [.result]),
@@ -117,9 +126,11 @@ struct ProduceCommand: AsyncParsableCommand {
             ReportField("auto_batch", label: "auto batch", .text(autoBatch ? "max\(autoBatchMaxMessages)" : "off")),
             ReportField("header", label: "header encoding", .text(cluster.headerEncoding.rawValue)),
             ReportField("msgs", label: "messages", .integer(messages)),
-            ReportField("size", label: "message size", unit: "bytes", .integer(cluster.messageSize)),
+            ReportField("payload", label: "payload", .text(payloadOptions.payload.rawValue)),
+            ReportField("size", label: "message size", unit: "bytes (mean)", .integer(payloadBytes / max(messages, 1))),
+            ReportField("payload_bytes", label: "body bytes", unit: "bytes (all messages)", .integer(payloadBytes)),
         ] + NetworkReport.throughputAndLatency(
-            messages: messages, bytes: messages * cluster.messageSize, seconds: seconds, latencies: latencies,
+            messages: messages, bytes: payloadBytes, seconds: seconds, latencies: latencies,
             counters: counters, cpuSeconds: cpuSeconds)
         return BenchReport(workload: "produce-\(mode.rawValue)", title: "petrel-bench produce (\(mode.rawValue))", fields: fields)
     }

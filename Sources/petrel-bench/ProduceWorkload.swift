@@ -18,8 +18,8 @@ enum SendMode: String, ExpressibleByArgument, CaseIterable, Sendable {
 struct ProducePlan: Sendable {
     /// The topic.
     let topic: String
-    /// Body size in bytes.
-    let messageSize: Int
+    /// The bodies, made before the run.
+    let payload: PayloadPool
     /// Messages over all producers.
     let messageCount: Int
     /// How sends are issued.
@@ -106,22 +106,20 @@ enum ProduceWorkload {
     /// Sends the plan's messages through `producers`; returns when every send has completed.
     static func run(_ plan: ProducePlan, producers: [Producer], counters: RunCounters, latencies: LatencySlots) async {
         let sequence = MessageSequence(count: plan.messageCount)
-        // One body for the whole run: ByteBuffer is copy-on-write and the client only reads it,
-        // so every send shares this storage instead of allocating a body per message.
-        var body = ByteBufferAllocator().buffer(capacity: plan.messageSize)
-        for index in 0..<plan.messageSize { body.writeInteger(UInt8(truncatingIfNeeded: 97 + index % 19)) }
-        let message = ProducerMessage(topic: plan.topic, body: body)
+        // Built before the clock starts: message i is messages[i % count]. ByteBuffer is
+        // copy-on-write and the client only reads it, so sends share the pool's storage.
+        let messages = plan.payload.bodies.map { ProducerMessage(topic: plan.topic, body: $0) }
         await withTaskGroup(of: Void.self) { group in
             for producer in producers {
                 switch plan.mode {
                 case .async:
                     group.addTask {
-                        await asyncLoop(producer, message: message, plan: plan, sequence: sequence, counters: counters, latencies: latencies)
+                        await asyncLoop(producer, messages: messages, plan: plan, sequence: sequence, counters: counters, latencies: latencies)
                     }
                 case .sync, .batch:
                     for _ in 0..<plan.inFlight {
                         group.addTask {
-                            await blockingLoop(producer, message: message, plan: plan, sequence: sequence, counters: counters, latencies: latencies)
+                            await blockingLoop(producer, messages: messages, plan: plan, sequence: sequence, counters: counters, latencies: latencies)
                         }
                     }
                 }
@@ -131,19 +129,18 @@ enum ProduceWorkload {
 
     /// One of `--in-flight` tasks of a producer: claims a message (or a batch), sends it, waits.
     static func blockingLoop(
-        _ producer: Producer, message: ProducerMessage, plan: ProducePlan, sequence: MessageSequence,
+        _ producer: Producer, messages: [ProducerMessage], plan: ProducePlan, sequence: MessageSequence,
         counters: RunCounters, latencies: LatencySlots
     ) async {
         let claimSize = plan.mode == .batch ? plan.batchSize : 1
-        let batch = [ProducerMessage](repeating: message, count: claimSize)
         while let range = sequence.claim(claimSize) {
             let started = System.monotonicNanoseconds()
             do throws(ClientError) {
                 let result: SendResult
                 if plan.mode == .batch {
-                    result = try await producer.send(batch: range.count == claimSize ? batch : Array(batch.prefix(range.count)))
+                    result = try await producer.send(batch: range.map { messages[$0 % messages.count] })
                 } else {
-                    result = try await producer.send(message)
+                    result = try await producer.send(messages[range.lowerBound % messages.count])
                 }
                 if result.status != .sendOK {
                     counters.recordFailure(count: range.count, "send status \(result.status.rawValue)")
@@ -159,7 +156,7 @@ enum ProduceWorkload {
     /// A producer's async loop: keeps `--in-flight` `sendAsync`s outstanding until all are claimed,
     /// then waits for the last completions.
     static func asyncLoop(
-        _ producer: Producer, message: ProducerMessage, plan: ProducePlan, sequence: MessageSequence,
+        _ producer: Producer, messages: [ProducerMessage], plan: ProducePlan, sequence: MessageSequence,
         counters: RunCounters, latencies: LatencySlots
     ) async {
         let window = SendWindow(size: plan.inFlight)
@@ -167,7 +164,7 @@ enum ProduceWorkload {
             await window.acquire()
             let index = range.lowerBound
             let started = System.monotonicNanoseconds()
-            producer.sendAsync(message) { result in
+            producer.sendAsync(messages[index % messages.count]) { result in
                 switch result {
                 case .success(let sent):
                     if sent.status != .sendOK { counters.recordFailure(count: 1, "send status \(sent.status.rawValue)") }

@@ -48,3 +48,36 @@ def test_consume_more_than_stored_fails_with_a_clear_message(broker):
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 1
     assert "fewer than --messages 1000" in completed.stderr
+
+
+def payload_lines(*arguments):
+    """The bodies `petrel-bench payload` prints, one per line."""
+    command = [str(BIN_DIR / "petrel-bench"), "payload", *arguments]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
+
+
+def test_json_events_are_varied_json_of_200_to_1000_bytes():
+    events = payload_lines("--payload", "json-events", "--count", "2000")
+    assert len(events) == 2000
+    sizes = [len(event.encode()) for event in events]
+    assert all(200 <= size <= 1000 for size in sizes), (min(sizes), max(sizes))
+    parsed = [json.loads(event) for event in events]
+    kinds = {event["eventType"].split(".")[0] for event in parsed}
+    assert kinds == {"user", "order", "device", "session"}
+    assert len(set(sizes)) > 300 and min(sizes) < 300 and max(sizes) > 800, "sizes spread over the range"
+    assert len(set(events)) == 2000 and len({event["eventId"] for event in parsed}) == 2000
+    assert any("coupon" in event for event in parsed) and not all("coupon" in event for event in parsed)
+    # Deterministic per seed, different across seeds.
+    assert payload_lines("--payload", "json-events", "--count", "2000") == events
+    assert payload_lines("--payload", "json-events", "--count", "50", "--payload-seed", "2") != events[:50]
+
+
+def test_produce_sends_json_events(broker):
+    sent = bench(broker, "produce", "--topic", "BenchJson", "--messages", "300", "--payload", "json-events",
+                 "--mode", "async", "--in-flight", "8")
+    assert sent["msgs"] == 300 and sent["errors"] == 0 and sent["payload"] == "json-events"
+    expected = sum(len(event.encode()) for event in payload_lines("--payload", "json-events", "--count", "300"))
+    assert sent["payload_bytes"] == expected
+    assert 200 <= sent["size"] <= 1000
