@@ -49,15 +49,15 @@ extension BrokerRequestHandler {
     }
 
     /// The new offset of each of the topic's read queues. A queue the group never committed takes the
-    /// timestamp's offset; a group with no committed offset on the topic and no live client is
-    /// refused, as Java refuses an unknown group.
+    /// timestamp's offset; a group the broker knows nothing of (no committed offset on the topic, no
+    /// live client, no subscription group configuration) is refused, as Java refuses an unknown group.
     private func resetTable(
         group: String, topic: TopicConfig, timestamp: Int64, isForce: Bool, hasClients: Bool
     ) throws(RequestFailure) -> [MessageQueue: Int64] {
         let name = topic.topicName
         let queueIds = (0..<max(topic.readQueueNums, 0)).map { Int32($0) }
         let committed = queueIds.map { offsets.offset(group: group, topic: name, queueId: $0) }
-        if !hasClients, committed.allSatisfy({ $0 == nil }) {
+        if !hasClients, committed.allSatisfy({ $0 == nil }), subscriptionGroups.group(group) == nil {
             throw RequestFailure(.systemError, "THe consumer group <\(group)> not exist")
         }
         var table: [MessageQueue: Int64] = [:]

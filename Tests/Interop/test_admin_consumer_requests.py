@@ -1,0 +1,49 @@
+"""petrel-admin's consumer requests against a running official C++ push consumer (rocketmq 0.4.4):
+resetOffsetByTime goes through the broker's INVOKE_BROKER_TO_RESET_OFFSET (222), which sends the
+live client RESET_CONSUMER_CLIENT_OFFSET (220) in the list form the C++ client reads; the client
+consumes again from the reset offsets. getConsumerStatus (223 -> 221) reports no C++ client: the
+C++ 1.2.3 client leaves GET_CONSUMER_STATUS_FROM_CLIENT unanswered (its handler is commented out).
+"""
+import time
+
+from clients import Collector, make_message, start_producer, unique
+from conftest import wait_until
+from test_admin import admin, admin_json, create_topic
+
+
+def send_bodies(broker, topic, bodies):
+    producer = start_producer(broker.namesrv_addr)
+    try:
+        for body in bodies:
+            assert producer.send_sync(make_message(topic, body.encode())).status == 0
+    finally:
+        producer.shutdown()
+
+
+def test_reset_offset_by_time_rewinds_a_running_cpp_consumer(broker):
+    topic = unique("AdminResetCpp")
+    group = unique("CG_reset")
+    create_topic(broker, topic, queues=2)
+    send_bodies(broker, topic, [f"early{i}" for i in range(4)])
+    collector = Collector(broker.namesrv_addr, topic, group).start()
+    try:
+        wait_until(lambda: len(collector.bodies()) >= 4, timeout=60, message="the 4 early messages")
+        # Store times are milliseconds: a reset time strictly after the early ones and before the late ones.
+        reset_time = int(time.time() * 1000) + 1
+        wait_until(lambda: int(time.time() * 1000) > reset_time, timeout=5, message="the clock past the reset time")
+        send_bodies(broker, topic, [f"late{i}" for i in range(4)])
+        wait_until(lambda: len(collector.bodies()) >= 8, timeout=60, message="the 4 late messages")
+
+        reset = admin_json(broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", str(reset_time))
+        assert len(reset["queues"]) == 2
+        assert sum(queue["offset"] for queue in reset["queues"]) == 4, reset
+        late = [f"late{i}".encode() for i in range(4)]
+        wait_until(lambda: all(collector.bodies().count(body) >= 2 for body in late), timeout=60,
+                   message="the late messages consumed again after the reset")
+        assert all(collector.bodies().count(f"early{i}".encode()) == 1 for i in range(4)), collector.bodies()
+
+        status = admin_json(broker, "getConsumerStatus", "-g", group, "-t", topic)
+        assert status["clients"] == [] and status["queues"] == []
+        assert "#ClientId" in admin(broker, "consumerStatus", "-g", group).stdout
+    finally:
+        collector.stop()
