@@ -1,13 +1,17 @@
-"""petrel-admin's consumer requests against a running official C++ push consumer (rocketmq 0.4.4):
+"""petrel-admin's consumer requests against running consumers. With the official C++ push consumer (rocketmq 0.4.4):
 resetOffsetByTime goes through the broker's INVOKE_BROKER_TO_RESET_OFFSET (222), which sends the
 live client RESET_CONSUMER_CLIENT_OFFSET (220) in the list form the C++ client reads; the client
 consumes again from the reset offsets. getConsumerStatus (223 -> 221) reports no C++ client: the
 C++ 1.2.3 client leaves GET_CONSUMER_STATUS_FROM_CLIENT unanswered (its handler is commented out).
+With a Petrel push consumer (the Python binding): consumerStatus (307), getConsumerStatus (223),
+queryMsgById -g -d (309) and resetOffsetByTime (222).
 """
+import threading
 import time
 
 from clients import Collector, make_message, start_producer, unique
 from conftest import wait_until
+from petrel_python import fast_broker, petrel  # noqa: F401  (fixture)
 from test_admin import admin, admin_json, create_topic
 
 
@@ -47,3 +51,48 @@ def test_reset_offset_by_time_rewinds_a_running_cpp_consumer(broker):
         assert "#ClientId" in admin(broker, "consumerStatus", "-g", group).stdout
     finally:
         collector.stop()
+
+
+def test_admin_reaches_a_running_petrel_consumer(fast_broker):
+    topic = unique("AdminPetrel")
+    group = unique("CG_petrel")
+    create_topic(fast_broker, topic, queues=2)
+    with petrel.Producer(fast_broker.namesrv_addr, unique("PG")) as producer:
+        sent = [producer.send(topic, f"m{i}".encode()) for i in range(4)]
+    received, lock = [], threading.Lock()
+
+    def listener(message):
+        with lock:
+            received.append(message.body)
+        return petrel.ConsumeResult.SUCCESS
+
+    def count(body):
+        with lock:
+            return received.count(body)
+
+    consumer = petrel.PushConsumer(fast_broker.namesrv_addr, group, listener=listener,
+                                   consume_from=petrel.ConsumeFrom.FIRST_OFFSET)
+    consumer.subscribe(topic)
+    with consumer:
+        wait_until(lambda: all(count(f"m{i}".encode()) == 1 for i in range(4)), message="the 4 messages")
+        clients = admin_json(fast_broker, "consumerStatus", "-g", group)["clients"]
+        assert len(clients) == 1
+        client_id = clients[0]["clientId"]
+        running = admin(fast_broker, "consumerStatus", "-g", group, "-i", client_id).stdout
+        assert '"PROP_CONSUME_TYPE":"CONSUME_PASSIVELY"' in running and f'"topic":"{topic}"' in running
+
+        status = wait_until(lambda: (lambda found: found if sum(q["offset"] for q in found["queues"]) == 4 else None)(
+            admin_json(fast_broker, "getConsumerStatus", "-g", group, "-t", topic)), timeout=10, message="offsets 4")
+        assert status["clients"] == [client_id] and len(status["queues"]) == 2
+        assert "#ClientId" in admin(fast_broker, "getConsumerStatus", "-g", group, "-t", topic, "-i", client_id).stdout
+
+        direct = admin_json(fast_broker, "queryMsgById", "-i", sent[0].offset_message_id, "-g", group, "-d", client_id)
+        assert direct["consumeResult"] == "CR_SUCCESS"
+        assert count(b"m0") == 2
+        assert "no-such-client" in admin(fast_broker, "queryMsgById", "-i", sent[0].offset_message_id, "-g", group,
+                                         "-d", "no-such-client", expect=1).stderr
+
+        reset = admin_json(fast_broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "0")
+        assert [queue["offset"] for queue in reset["queues"]] == [0, 0]
+        wait_until(lambda: all(count(f"m{i}".encode()) >= 2 for i in range(1, 4)), message="the 4 messages again")
+        assert count(b"m0") == 3
