@@ -24,10 +24,10 @@ struct ResetOffsetByTimeCommand: AsyncParsableCommand {
             help: "Milliseconds since the epoch, 'now', or yyyy-MM-dd#HH:mm:ss:SSS (local time).")
     var timestamp: String
     /// Whether offsets may also move forward.
-    @Option(name: [.customShort("f"), .customLong("force")], help: "Also move offsets forward (default true).")
+    @Option(name: [.customShort("f"), .customLong("force")], help: "Also move offsets forward.")
     var force = true
     /// mqadmin's switch for C++ consumers; Petrel's broker picks each client's body form itself.
-    @Option(name: [.customShort("c"), .customLong("cplus")], help: "Accepted for mqadmin compatibility (the broker adapts per client).")
+    @Flag(name: [.customShort("c"), .customLong("cplus")], help: "Accepted for mqadmin compatibility (the broker adapts per client).")
     var cplus = false
 
     /// The time in milliseconds since the epoch.

@@ -92,7 +92,8 @@ def test_admin_reaches_a_running_petrel_consumer(fast_broker):
         assert "no-such-client" in admin(fast_broker, "queryMsgById", "-i", sent[0].offset_message_id, "-g", group,
                                          "-d", "no-such-client", expect=1).stderr
 
-        reset = admin_json(fast_broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "0")
+        admin(fast_broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "2020-01-01 00:00", expect=64)
+        reset = admin_json(fast_broker, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "2020-01-01#00:00:00:000")
         assert [queue["offset"] for queue in reset["queues"]] == [0, 0]
         wait_until(lambda: all(count(f"m{i}".encode()) >= 2 for i in range(1, 4)), message="the 4 messages again")
         assert count(b"m0") == 3
