@@ -198,6 +198,11 @@ typedef struct petrel_producer_options {
     uint32_t compress_over_bytes;
     /** Largest body accepted (default 4 MiB). */
     uint32_t max_message_bytes;
+    /** Deflate level of compressed bodies, 1 (fastest) to 9 (smallest); default 5. Higher levels search
+     *  harder for repeats: slower, and smaller for repetitive bodies. Other values fail
+     *  petrel_producer_create with PETREL_INVALID_ARGUMENT. Appended last, so a caller built against an
+     *  older header (smaller `size`) gets the default. */
+    int32_t compression_level;
 } petrel_producer_options;
 
 /** Fills `options` with the defaults and its `size`. */

@@ -101,6 +101,7 @@ enum ProducerOptions {
         options.retry_times = 2
         options.compress_over_bytes = 4096
         options.max_message_bytes = 4 * 1024 * 1024
+        options.compression_level = 5
         return options
     }
 
@@ -114,7 +115,7 @@ enum ProducerOptions {
             group: group, client: client, sendMessageTimeout: .milliseconds(Int64(options.send_timeout_milliseconds)),
             retryTimesWhenSendFailed: Int(options.retry_times), retryTimesWhenSendAsyncFailed: Int(options.retry_times),
             compressBodyThreshold: options.compress_over_bytes == 0 ? Int.max : Int(options.compress_over_bytes),
-            maximumMessageSize: Int(options.max_message_bytes))
+            compressionLevel: Int(options.compression_level), maximumMessageSize: Int(options.max_message_bytes))
         do throws(ClientError) {
             try configuration.validate()
         } catch {

@@ -63,6 +63,12 @@ final class AdminSession: Sendable {
         do { return try T(jsonBuffer: body) } catch { throw AdminError("the \(what) response is not valid: \(error)") }
     }
 
+    /// A standard-JSON body.
+    func decodeJSON(_ response: RemotingCommand, _ what: String) throws(AdminError) -> JSONValue {
+        guard let body = response.body else { throw AdminError("the \(what) response has no body") }
+        do { return try JSONValue.parse(body) } catch { throw AdminError("the \(what) response is not valid JSON: \(error)") }
+    }
+
     /// The topic's route; "topic X does not exist" when the name server has none.
     func route(topic: String) async throws(AdminError) -> TopicRouteData {
         let response = try await callNameServer(.getRouteinfoByTopic, ["topic": topic])

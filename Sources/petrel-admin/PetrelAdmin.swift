@@ -18,6 +18,7 @@ struct PetrelAdmin: AsyncParsableCommand {
             QueryMsgByKeyCommand.self, QueryMsgByIdCommand.self, QueryMsgByOffsetCommand.self,
             SendMessageCommand.self, ConsumeMessageCommand.self, UpdateSubGroupCommand.self,
             ResetOffsetByTimeCommand.self, ResendDLQCommand.self, BrokerStatusCommand.self, DeleteSubGroupCommand.self,
+            GetConsumerStatusCommand.self, ConsumerStatusCommand.self,
         ])
 }
 

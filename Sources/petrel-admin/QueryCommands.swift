@@ -51,17 +51,32 @@ struct QueryMsgByIdCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     /// The offset message id.
     @Option(name: [.customShort("i"), .customLong("msgId")], help: "Offset message id (32 hex digits).") var msgId: String
+    /// With `-d`: the group whose client consumes the message directly.
+    @Option(name: [.customShort("g"), .customLong("consumerGroup")], help: "With -d: have this group's client consume it.")
+    var group: String?
+    /// With `-g`: the client that consumes the message directly.
+    @Option(name: [.customShort("d"), .customLong("clientId")], help: "With -g: the client id that consumes it.")
+    var clientId: String?
 
-    /// Rejects an id that is not an offset id.
+    /// Rejects an id that is not an offset id, and `-g` without `-d` or the reverse.
     func validate() throws {
         do { _ = try MessageId.decodeOffsetId(msgId) } catch { throw ValidationError(error.message) }
+        if (group == nil) != (clientId == nil) { throw ValidationError("-g and -d go together") }
     }
 
-    /// Sends VIEW_MESSAGE_BY_ID to the id's store host.
+    /// Sends VIEW_MESSAGE_BY_ID to the id's store host; with `-g` and `-d`, CONSUME_MESSAGE_DIRECTLY
+    /// instead (the broker forwards the message to that client) and prints the client's result.
     func run() async throws {
         try await runAdmin(common) { session in
             let (host, offset) = try MessageId.decodeOffsetId(msgId)
             let address = "\(host.addressText):\(host.port)"
+            if let group, let clientId {
+                let response = try session.expectSuccess(try await session.call(address, .consumeMessageDirectly, [
+                    "consumerGroup": group, "clientId": clientId, "msgId": msgId,
+                ]), "CONSUME_MESSAGE_DIRECTLY to \(clientId)")
+                let result = try session.decodeJSON(response, "consume result")
+                return common.json ? Output.json(result) : print("ConsumeMessageDirectlyResult: \(result.serializedString)")
+            }
             let response = try await session.call(address, .viewMessageById, ["offset": String(offset.rawValue)])
             try session.expectSuccess(response, "VIEW_MESSAGE_BY_ID \(msgId)")
             guard let message = try AdminSession.storedMessages(response.body).first else {

@@ -70,6 +70,12 @@ static void test_producer_options(const char *name_servers) {
     options.send_timeout_milliseconds = 0;
     EXPECT_STATUS(petrel_producer_create(&options, &producer), PETREL_INVALID_ARGUMENT);
     options.send_timeout_milliseconds = 3000;
+    CHECK(options.compression_level == 5);
+    options.compression_level = 0;
+    EXPECT_STATUS(petrel_producer_create(&options, &producer), PETREL_INVALID_ARGUMENT);
+    options.compression_level = 10;
+    EXPECT_STATUS(petrel_producer_create(&options, &producer), PETREL_INVALID_ARGUMENT);
+    options.compression_level = 5;
     EXPECT_STATUS(petrel_producer_create(&options, NULL), PETREL_INVALID_ARGUMENT);
     CHECK(producer == NULL);
     EXPECT_STATUS(petrel_producer_start(NULL), PETREL_INVALID_ARGUMENT);
@@ -188,8 +194,56 @@ static void test_selected_sends(petrel_producer *producer, petrel_message *messa
     CHECK(first.queue_id == second.queue_id && second.queue_offset > first.queue_offset);
 }
 
+/* Text with many near-repeats: words from a small vocabulary picked by a fixed linear congruential
+ * generator, so the compressed sizes compared by test_c_api.py are deterministic. */
+static char *word_soup(size_t *out_length) {
+    static const char *const words[] = {"broker", "queue", "offset", "message", "topic", "consumer", "producer",
+                                        "commit", "log", "index", "tag", "key", "retry", "delay", "order",
+                                        "batch", "flush", "store", "route", "group"};
+    char *text = malloc(40000 * 12);
+    size_t length = 0;
+    uint64_t state = 0x2545F4914F6CDD1DULL;
+    for (int index = 0; index < 40000; index++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        length += (size_t)sprintf(text + length, "%s%s", words[(state >> 33) % 20], (state & 0x100) == 0 ? " " : ", ");
+    }
+    *out_length = length;
+    return text;
+}
+
+/* Sends the same compressible body with compression levels 1 and 9 and prints both offset message ids
+ * on one line, "compression-level-ids <level 1> <level 9>": test_c_api.py reads the stored records
+ * (VIEW_MESSAGE_BY_ID) and checks the level-9 body is the smaller. */
+static void test_compression_levels(const char *name_servers) {
+    size_t length = 0;
+    char *body = word_soup(&length);
+    char ids[2][64] = {"", ""};
+    const int32_t levels[2] = {1, 9};
+    for (int index = 0; index < 2; index++) {
+        petrel_producer_options options;
+        petrel_producer_options_init(&options);
+        options.name_servers = name_servers;
+        options.group = "CapiCompressionGroup";
+        options.compression_level = levels[index];
+        petrel_producer *producer = NULL;
+        EXPECT_OK(petrel_producer_create(&options, &producer));
+        EXPECT_OK(petrel_producer_start(producer));
+        petrel_message *message = NULL;
+        EXPECT_OK(petrel_message_create("CapiCompression", &message));
+        EXPECT_OK(petrel_message_set_body(message, body, length));
+        petrel_send_result result;
+        EXPECT_OK(petrel_producer_send(producer, message, &result));
+        memcpy(ids[index], result.offset_message_id, sizeof ids[index]);
+        petrel_message_destroy(message);
+        petrel_producer_destroy(producer);
+    }
+    printf("compression-level-ids %s %s\n", ids[0], ids[1]);
+    free(body);
+}
+
 void test_producer(const char *name_servers) {
     test_producer_options(name_servers);
+    test_compression_levels(name_servers);
     petrel_producer_options options;
     petrel_producer_options_init(&options);
     options.name_servers = name_servers;

@@ -5,12 +5,14 @@ function against a real petrel-broker.
 libpetrel.so comes from PETREL_LIB_DIR (default: PETREL_BIN_DIR, where `swift build --product petrel` puts it).
 """
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import remoting
 from conftest import BIN_DIR, ROOT, BrokerProcess, free_port
 
 LIB_DIR = Path(os.environ.get("PETREL_LIB_DIR", BIN_DIR))
@@ -78,5 +80,24 @@ def test_c_program_against_broker(library, store_dir, tmp_path):
         # the info records of the logging test (threshold INFO, default handler) went there too.
         assert "client instance started" not in completed.stdout, report
         assert "petrel INFO petrel.client: client instance started" in completed.stderr, report
+        check_compression_levels(broker, completed.stdout)
     finally:
         broker.stop()
+
+
+def stored_body(broker, offset_message_id):
+    """The sysFlag and stored body length of the record an offset message id names (VIEW_MESSAGE_BY_ID)."""
+    commit_log_offset = struct.unpack(">q", bytes.fromhex(offset_message_id)[8:16])[0]
+    header, record = remoting.invoke(f"127.0.0.1:{broker.listen_port}", 33, {"offset": commit_log_offset})
+    assert header["code"] == 0, header
+    # IPv4 record: sysFlag at 36; the body length follows the 84 bytes of fixed fields before it.
+    return struct.unpack_from(">i", record, 36)[0], struct.unpack_from(">i", record, 84)[0]
+
+
+def check_compression_levels(broker, stdout):
+    """petrel_producer_options.compression_level reaches the wire: the same word soup sent at level 1 and
+    level 9 (Tests/CAPI/capi_producer.c) is stored compressed (sysFlag bit 0) and smaller at 9."""
+    line = next(line for line in stdout.splitlines() if line.startswith("compression-level-ids "))
+    fastest, best = (stored_body(broker, message_id) for message_id in line.split()[1:3])
+    assert fastest[0] & 1 and best[0] & 1, (fastest, best)
+    assert best[1] < fastest[1] * 0.95, (fastest, best)

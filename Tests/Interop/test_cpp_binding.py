@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, BrokerProcess, free_port
+from test_c_api import check_compression_levels
 from petrel_python import FAST_BROKER_OPTIONS, HEADER, LIBRARY
 
 WRAPPER = ROOT / "bindings" / "cpp"
@@ -49,6 +50,7 @@ def test_cpp_program_against_broker(store_dir, tmp_path):
         report = completed.stdout + completed.stderr[-20000:]
         assert completed.returncode == 0, report
         assert "all checks passed" in completed.stdout, report
+        check_compression_levels(broker, completed.stdout)
         # The throwing callbacks were reported, not propagated.
         assert "listener threw: listener failure on purpose" in completed.stderr
         assert "send_async callback threw: callback failure on purpose" in completed.stderr

@@ -173,3 +173,31 @@ def test_deliver_at_holds_the_message_until_its_time(producer, fast_broker):
         producer.send(topic, "x", deliver_at=-1)
     with pytest.raises(TypeError):
         producer.send(topic, "x", deliver_at="tomorrow")
+
+
+def word_soup():
+    """Text with many near-repeats (the same generator as Tests/CAPI/capi_producer.c)."""
+    words = ["broker", "queue", "offset", "message", "topic", "consumer", "producer", "commit", "log", "index", "tag",
+             "key", "retry", "delay", "order", "batch", "flush", "store", "route", "group"]
+    state, parts = 0x2545F4914F6CDD1D, []
+    for _ in range(40000):
+        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        parts.append(words[(state >> 33) % 20] + (" " if state & 0x100 == 0 else ", "))
+    return "".join(parts).encode()
+
+
+def test_compression_level_changes_the_stored_size(fast_broker):
+    from test_c_api import stored_body
+    topic = unique("PyLevel")
+    body = word_soup()
+    stored = {}
+    for level in (1, 9):
+        with petrel.Producer(fast_broker.namesrv_addr, unique("PG"), compression_level=level) as producer:
+            stored[level] = stored_body(fast_broker, producer.send(topic, body).offset_message_id)
+    assert stored[1][0] & 1 and stored[9][0] & 1, stored
+    assert stored[9][1] < stored[1][1] * 0.95, stored
+    messages = wait_until(lambda: pull_everything(fast_broker.namesrv_addr, topic) or None, message="the two messages")
+    assert [message.body for message in messages] == [body, body]
+    for level in (0, 10):
+        with pytest.raises(petrel.InvalidArgumentError):
+            petrel.Producer(fast_broker.namesrv_addr, compression_level=level)

@@ -120,7 +120,9 @@ extension PushConsumer {
             } catch {
                 logger.warning("storing the reset offset of \(queue) failed", metadata: ["error": "\(error)"])
             }
-            await startPulling(queue)
+            // From the reset offset itself: the broker's copy may meanwhile have been overwritten by an
+            // offset persist that read the old offset before the reset.
+            await startPulling(queue, from: offset)
         }
         logger.info("offsets reset", metadata: ["group": "\(configuration.group)", "topic": "\(topic)", "queues": "\(table.count)"])
         return request.response()

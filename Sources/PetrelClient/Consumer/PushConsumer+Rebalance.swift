@@ -72,12 +72,13 @@ extension PushConsumer {
         }
     }
 
-    /// Creates the queue's process queue, finds its starting offset and starts its loops. When the
-    /// offset cannot be found the queue is given back to the state machine for the next rebalance.
-    func startPulling(_ queue: MessageQueue) async {
+    /// Creates the queue's process queue, finds its starting offset (unless `given`, as after an offset
+    /// reset) and starts its loops. When the offset cannot be found the queue is given back to the
+    /// state machine for the next rebalance.
+    func startPulling(_ queue: MessageQueue, from given: Int64? = nil) async {
         let offset: Int64
         do {
-            offset = try await initialOffset(of: queue)
+            if let given { offset = given } else { offset = try await initialOffset(of: queue) }
         } catch {
             logger.warning("no starting offset for \(queue)", metadata: ["error": "\(error)"])
             state.withLockedValue { $0.machine.forget(queue) }

@@ -212,6 +212,8 @@ struct ProducerOptions {
     std::optional<uint32_t> retry_times;
     std::optional<uint32_t> compress_over_bytes;
     std::optional<uint32_t> max_message_bytes;
+    /// Deflate level of compressed bodies, 1 (fastest) to 9 (smallest); the library's default is 5.
+    std::optional<int32_t> compression_level;
 };
 
 namespace detail {

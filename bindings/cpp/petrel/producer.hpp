@@ -21,6 +21,7 @@ public:
         if (settings.retry_times) options.retry_times = *settings.retry_times;
         if (settings.compress_over_bytes) options.compress_over_bytes = *settings.compress_over_bytes;
         if (settings.max_message_bytes) options.max_message_bytes = *settings.max_message_bytes;
+        if (settings.compression_level) options.compression_level = *settings.compression_level;
         petrel_producer *producer = nullptr;
         check(petrel_producer_create(&options, &producer));
         producer_.reset(producer);

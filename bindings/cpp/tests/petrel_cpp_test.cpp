@@ -39,8 +39,45 @@ void test_basics_and_messages() {
 
 void test_batch_ordered_selected(petrel::Producer &producer, const std::string &topic);
 
+/// Text with many near-repeats (the same generator as Tests/CAPI/capi_producer.c).
+std::string word_soup() {
+    static const char *const words[] = {"broker", "queue", "offset", "message", "topic", "consumer", "producer",
+                                        "commit", "log", "index", "tag", "key", "retry", "delay", "order",
+                                        "batch", "flush", "store", "route", "group"};
+    std::string text;
+    uint64_t state = 0x2545F4914F6CDD1DULL;
+    for (int index = 0; index < 40000; index++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        text += words[(state >> 33) % 20];
+        text += (state & 0x100) == 0 ? " " : ", ";
+    }
+    return text;
+}
+
+/// compression_level: out of range is refused; the word soup sent at levels 1 and 9 prints both offset
+/// message ids ("compression-level-ids <1> <9>") for test_cpp_binding.py to compare the stored sizes.
+void test_compression_levels() {
+    petrel::ProducerOptions options;
+    options.name_servers = name_servers;
+    options.compression_level = 0;
+    EXPECT_ERROR(invalid_argument, petrel::Producer{options});
+    std::string ids[2];
+    const int32_t levels[2] = {1, 9};
+    const std::string body = word_soup();
+    for (int index = 0; index < 2; index++) {
+        options.group = unique("PG_level");
+        options.compression_level = levels[index];
+        petrel::Producer producer(options);
+        producer.start();
+        petrel::Message message("CppCompression", body);
+        ids[index] = producer.send(message).offset_message_id;
+    }
+    std::cout << "compression-level-ids " << ids[0] << " " << ids[1] << "\n";
+}
+
 void test_producer_sends() {
     EXPECT_ERROR(invalid_argument, petrel::Producer(petrel::ProducerOptions{}));
+    test_compression_levels();
     {
         petrel::ProducerOptions options;
         options.name_servers = name_servers;

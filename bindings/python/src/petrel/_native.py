@@ -28,6 +28,7 @@ class ProducerOptions(ctypes.Structure):
         ("retry_times", ctypes.c_uint32),
         ("compress_over_bytes", ctypes.c_uint32),
         ("max_message_bytes", ctypes.c_uint32),
+        ("compression_level", ctypes.c_int32),
     ]
 
 

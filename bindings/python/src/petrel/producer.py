@@ -28,13 +28,15 @@ class Producer(Handle):
 
     def __init__(self, name_servers: str, group: Optional[str] = None, *, instance_name: Optional[str] = None,
                  send_timeout: Optional[float] = None, retry_times: Optional[int] = None,
-                 compress_over_bytes: Optional[int] = None, max_message_bytes: Optional[int] = None) -> None:
+                 compress_over_bytes: Optional[int] = None, max_message_bytes: Optional[int] = None,
+                 compression_level: Optional[int] = None) -> None:
         options = _native.ProducerOptions()
         lib.petrel_producer_options_init(ctypes.byref(options))
         keep = set_options(options, {
             "name_servers": name_servers, "group": group, "instance_name": instance_name,
             "send_timeout_milliseconds": milliseconds(send_timeout, "send_timeout"), "retry_times": retry_times,
             "compress_over_bytes": compress_over_bytes, "max_message_bytes": max_message_bytes,
+            "compression_level": compression_level,
         })
         self._pending: dict[int, SendCallback] = {}
         self._tokens = itertools.count(1)

@@ -1,15 +1,18 @@
 import PetrelCore
 
-/// Reads the `offsetTable` of Java's `ResetOffsetBody`, the body of RESET_CONSUMER_CLIENT_OFFSET:
+/// Reads and writes queue-keyed offset maps as fastjson writes them: the `offsetTable` of Java's
+/// `ResetOffsetBody` (RESET_CONSUMER_CLIENT_OFFSET, INVOKE_BROKER_TO_RESET_OFFSET) and the
+/// `messageQueueTable` of `GetConsumerStatusBody`:
 /// `{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:42,…}}`. fastjson writes the
 /// `MessageQueue` keys as objects, which `JSONParser` (standard JSON plus bare keys) does not accept, so
 /// this small scanner finds each key object by brace matching, parses it alone, and reads the number
 /// after it.
-enum QueueKeyedOffsets {
-    /// The offsets by queue; throws for a body of another shape.
-    static func parse(_ bytes: [UInt8]) throws(CoreError) -> [MessageQueue: Int64] {
-        guard let tableStart = find(Array(#""offsetTable""#.utf8), in: bytes) else {
-            throw CoreError(.malformedJSON, "the reset body has no offsetTable")
+public enum QueueKeyedOffsets {
+    /// The offsets by queue in the map named `member` (the first member of that name in `bytes`);
+    /// throws for a body of another shape.
+    public static func parse(_ bytes: [UInt8], member: String = "offsetTable") throws(CoreError) -> [MessageQueue: Int64] {
+        guard let tableStart = find(Array("\"\(member)\"".utf8), in: bytes) else {
+            throw CoreError(.malformedJSON, "the body has no \(member)")
         }
         var index = tableStart
         // Past the member name and ':' to the table's own '{'.
@@ -33,6 +36,11 @@ enum QueueKeyedOffsets {
             offsets[queue] = offset
         }
         throw CoreError(.malformedJSON, "offsetTable is not closed")
+    }
+
+    /// `{MQ:offset,…}` with `MessageQueue` objects as keys, in queue order (what `parse` reads).
+    public static func text(_ offsets: [MessageQueue: Int64]) -> String {
+        "{" + offsets.keys.sorted().map { $0.jsonText + ":" + String(offsets[$0] ?? -1) }.joined(separator: ",") + "}"
     }
 
     /// The index just past the first occurrence of `needle`.
