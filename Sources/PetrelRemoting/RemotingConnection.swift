@@ -33,10 +33,27 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         var isClosed = false
     }
 
+    /// What an outstanding request is answered through.
+    private enum Waiter: Sendable {
+        /// An `async` `invoke`, resumed where it awaits.
+        case continuation(CheckedContinuation<Result<RemotingCommand, RemotingError>, Never>)
+        /// A callback `invoke`, called on whichever thread finishes the request (normally the
+        /// channel's event loop): no task, no hop to the cooperative pool and back.
+        case callback(@Sendable (Result<RemotingCommand, RemotingError>) -> Void)
+
+        /// Delivers `result`; called exactly once.
+        func resume(_ result: Result<RemotingCommand, RemotingError>) {
+            switch self {
+            case .continuation(let continuation): continuation.resume(returning: result)
+            case .callback(let callback): callback(result)
+            }
+        }
+    }
+
     /// One `invoke` waiting for its response.
     private struct PendingRequest: Sendable {
         /// Resumed exactly once: with the response, or with the reason there will be none.
-        let continuation: CheckedContinuation<Result<RemotingCommand, RemotingError>, Never>
+        let waiter: Waiter
         /// The timeout, cancelled when the request finishes first.
         var timer: Scheduled<Void>?
     }
@@ -69,18 +86,32 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// `.connectionClosed` when the connection closes first, `.cancelled` when the task is cancelled,
     /// `.invalidRequest` for a response or oneway command or an opaque already outstanding here.
     public func invoke(_ request: RemotingCommand, timeout: Duration) async throws(RemotingError) -> RemotingCommand {
-        guard !request.isResponse, !request.isOneway else {
-            throw RemotingError(.invalidRequest, "invoke needs a two-way request, got flag \(request.flag)", address: remoteAddress)
-        }
+        if let refusal = refusal(of: request) { throw refusal }
         let opaque = request.opaque
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                start(request, timeout: timeout, continuation: continuation)
+                if let refusal = start(request, timeout: timeout, waiter: .continuation(continuation)) {
+                    continuation.resume(returning: .failure(refusal))
+                }
             }
         } onCancel: {
             finish(opaque, with: .failure(.cancelled(address: remoteAddress)))
         }
         return try result.get()
+    }
+
+    /// Sends `request` and calls `completion` with its response, or with why there is none (the
+    /// errors of the `async` `invoke` except `.cancelled`). Returns at once; `completion` runs later
+    /// on the channel's event loop, so it must not block. Spares the caller a task and two thread
+    /// hops per request.
+    public func invoke(
+        _ request: RemotingCommand, timeout: Duration,
+        completion: @escaping @Sendable (Result<RemotingCommand, RemotingError>) -> Void
+    ) {
+        // A refusal is reported from the event loop too, so `completion` never runs before this returns.
+        if let refusal = refusal(of: request) ?? start(request, timeout: timeout, waiter: .callback(completion)) {
+            channel.eventLoop.execute { completion(.failure(refusal)) }
+        }
     }
 
     /// Sends `request` with the oneway flag set and returns once it is written; no response is expected.
@@ -135,33 +166,36 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         }
         for request in abandoned {
             request.timer?.cancel()
-            request.continuation.resume(
-                returning: .failure(RemotingError(.connectionClosed, "the connection closed before the response", address: remoteAddress)))
+            request.waiter.resume(
+                .failure(RemotingError(.connectionClosed, "the connection closed before the response", address: remoteAddress)))
         }
     }
 
-    /// Registers the request, arms its timeout and writes it; every failure resumes `continuation`.
-    private func start(
-        _ request: RemotingCommand, timeout: Duration,
-        continuation: CheckedContinuation<Result<RemotingCommand, RemotingError>, Never>
-    ) {
+    /// Why `request` cannot be invoked: a response or oneway command; nil when it can.
+    private func refusal(of request: RemotingCommand) -> RemotingError? {
+        guard !request.isResponse, !request.isOneway else {
+            return RemotingError(.invalidRequest, "invoke needs a two-way request, got flag \(request.flag)", address: remoteAddress)
+        }
+        return nil
+    }
+
+    /// Registers the request, arms its timeout and writes it; returns why it was refused at once
+    /// (then `waiter` is not resumed), otherwise every outcome resumes `waiter`.
+    private func start(_ request: RemotingCommand, timeout: Duration, waiter: Waiter) -> RemotingError? {
         let opaque = request.opaque
         let refusal: RemotingError? = state.withLockedValue { state in
             if state.isClosed { return RemotingError(.connectionClosed, "the connection is closed", address: remoteAddress) }
             if state.pending[opaque] != nil {
                 return RemotingError(.invalidRequest, "opaque \(opaque) is already outstanding", address: remoteAddress)
             }
-            state.pending[opaque] = PendingRequest(continuation: continuation)
+            state.pending[opaque] = PendingRequest(waiter: waiter)
             return nil
         }
-        if let refusal {
-            continuation.resume(returning: .failure(refusal))
-            return
-        }
+        if let refusal { return refusal }
         // A cancellation that arrived before the request was registered found nothing to cancel.
-        if Task.isCancelled {
+        if case .continuation = waiter, Task.isCancelled {
             finish(opaque, with: .failure(.cancelled(address: remoteAddress)))
-            return
+            return nil
         }
         // One hop onto the event loop for both the timer and the write, instead of one for each.
         channel.eventLoop.execute {
@@ -170,6 +204,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
                 self.finish(opaque, with: .failure(.wrapping(error, while: "sending code \(request.code)", address: self.remoteAddress)))
             }
         }
+        return nil
     }
 
     /// Schedules the timeout of a registered request and stores it so a response can cancel it.
@@ -192,7 +227,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     private func finish(_ opaque: Int32, with result: Result<RemotingCommand, RemotingError>) -> Bool {
         guard let request = state.withLockedValue({ $0.pending.removeValue(forKey: opaque) }) else { return false }
         request.timer?.cancel()
-        request.continuation.resume(returning: result)
+        request.waiter.resume(result)
         return true
     }
 
