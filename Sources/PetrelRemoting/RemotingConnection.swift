@@ -212,14 +212,15 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         case .failure(let refusal): return refusal
         case .success(let first): startsOutbox = first
         }
-        // A cancellation that arrived before the request was registered found nothing to cancel.
+        // The request that finds the outbox empty schedules its drain; those that follow before the
+        // event loop gets to it ride along and share one flush (one write system call). Scheduled
+        // before anything else can return, or the outbox would never drain again.
+        if startsOutbox { channel.eventLoop.execute { self.drainOutbox() } }
+        // A cancellation that arrived before the request was registered found nothing to cancel;
+        // the drain skips a request that is no longer pending.
         if case .continuation = waiter, Task.isCancelled {
             finish(opaque, with: .failure(.cancelled(address: remoteAddress)))
-            return nil
         }
-        // The request that finds the outbox empty schedules its drain; those that follow before the
-        // event loop gets to it ride along and share one flush (one write system call).
-        if startsOutbox { channel.eventLoop.execute { self.drainOutbox() } }
         return nil
     }
 
@@ -227,7 +228,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// (the earliest of those: deadlines grow with registration for one timeout). Runs on the event loop.
     private func drainOutbox() {
         let batch = state.withLockedValue { state in
-            let taken = state.outbox
+            let taken = state.outbox.filter { state.pending[$0.request.opaque] != nil }
             state.outbox = []
             return taken
         }
