@@ -127,7 +127,7 @@ public final class Producer: Sendable {
 
     /// Sends `message` in the background and reports to `completion`, retrying up to
     /// `retryTimesWhenSendAsyncFailed` times. Argument errors are reported to `completion` too, never
-    /// before this returns. `completion` may run on a network event loop thread (when the first attempt
+    /// from inside this call. `completion` may run on a network event loop thread (when the first attempt
     /// settles the send, which spares a task per message), so it must not block.
     /// With `autoBatch` the message may travel in a batch with others (see `ProducerConfiguration`).
     public func sendAsync(

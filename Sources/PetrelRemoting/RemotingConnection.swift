@@ -118,7 +118,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         _ request: RemotingCommand, timeout: Duration,
         completion: @escaping @Sendable (Result<RemotingCommand, RemotingError>) -> Void
     ) {
-        // A refusal is reported from the event loop too, so `completion` never runs before this returns.
+        // A refusal is reported from the event loop too, so `completion` never runs inside this call.
         if let refusal = refusal(of: request) ?? start(request, timeout: timeout, waiter: .callback(completion)) {
             channel.eventLoop.execute { completion(.failure(refusal)) }
         }
