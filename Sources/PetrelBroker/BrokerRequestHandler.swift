@@ -199,7 +199,7 @@ struct RequestFields {
     var names: [String: String] = [:]
 
     /// The key `name` travels under.
-    private func key(_ name: String) -> String { names[name] ?? name }
+    private func key(_ name: String) -> String { names.isEmpty ? name : names[name] ?? name }
 
     /// A required text field.
     func string(_ name: String) throws(RequestFailure) -> String {

@@ -42,19 +42,21 @@ struct SendRequestHeader: Sendable {
     init(_ command: RemotingCommand) throws(RequestFailure) {
         let code = command.requestCode
         let short = code == .sendMessageV2 || code == .sendBatchMessage || code == .sendReplyMessageV2
-        let fields = RequestFields(command: command, names: short ? Self.shortKeys : [:])
-        producerGroup = try fields.string("producerGroup")
-        topic = try fields.string("topic")
-        defaultTopic = try fields.string("defaultTopic")
-        defaultTopicQueueNumbers = try fields.int32("defaultTopicQueueNums")
-        queueId = try fields.int32("queueId")
-        sysFlag = try fields.int32("sysFlag")
-        bornTimestamp = try fields.int64("bornTimestamp")
-        flag = try fields.int32("flag")
-        properties = MessageProperties.decode(Array((fields.optionalString("properties") ?? "").utf8))
-        reconsumeTimes = try fields.optionalInt32("reconsumeTimes") ?? 0
-        maxReconsumeTimes = try fields.optionalInt32("maxReconsumeTimes")
-        let batchField = try fields.optionalBool("batch") ?? false
+        // The wire key of each field picked directly: a `names` map would hash every long name first.
+        let fields = RequestFields(command: command)
+        func key(_ long: String, _ shortKey: String) -> String { short ? shortKey : long }
+        producerGroup = try fields.string(key("producerGroup", "a"))
+        topic = try fields.string(key("topic", "b"))
+        defaultTopic = try fields.string(key("defaultTopic", "c"))
+        defaultTopicQueueNumbers = try fields.int32(key("defaultTopicQueueNums", "d"))
+        queueId = try fields.int32(key("queueId", "e"))
+        sysFlag = try fields.int32(key("sysFlag", "f"))
+        bornTimestamp = try fields.int64(key("bornTimestamp", "g"))
+        flag = try fields.int32(key("flag", "h"))
+        properties = MessageProperties.decode(Array((fields.optionalString(key("properties", "i")) ?? "").utf8))
+        reconsumeTimes = try fields.optionalInt32(key("reconsumeTimes", "j")) ?? 0
+        maxReconsumeTimes = try fields.optionalInt32(key("maxReconsumeTimes", "l"))
+        let batchField = try fields.optionalBool(key("batch", "m")) ?? false
         isBatch = code == .sendBatchMessage || batchField
     }
 }

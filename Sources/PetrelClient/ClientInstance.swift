@@ -156,6 +156,33 @@ public final class ClientInstance: Sendable {
         }
     }
 
+    /// Sends `request` to `address` and calls `completion` with the answer or the error `invoke`
+    /// would throw. Over an open connection no task is made and `completion` runs on the connection's
+    /// event loop (it must not block); otherwise a task opens the connection first.
+    public func invoke(
+        address: String, request: RemotingCommand, timeout: Duration? = nil,
+        completion: @escaping @Sendable (Result<RemotingCommand, ClientError>) -> Void
+    ) {
+        var request = request
+        request.serializeType = configuration.headerEncoding.serializeType
+        let timeout = timeout ?? configuration.requestTimeout
+        guard let connection = remoting.openConnection(to: address) else {
+            Task { [request] in
+                do throws(ClientError) {
+                    completion(.success(try await invoke(address: address, request: request, timeout: timeout)))
+                } catch {
+                    completion(.failure(error))
+                }
+            }
+            return
+        }
+        connection.invoke(request, timeout: timeout) { [request] result in
+            completion(result.mapError { error in
+                ClientError(error, doing: "request \(request.requestCode.name ?? String(request.code)) to \(address)")
+            })
+        }
+    }
+
     /// Sends `request` to `address` as a oneway request (flag bit 1 set); returns once it is written.
     public func invokeOneway(address: String, request: RemotingCommand) async throws(ClientError) {
         var oneway = request

@@ -118,17 +118,19 @@ extension Producer {
     }
 
     /// Sends with up to `attempts` tries on round-robin queues (the first on `firstQueue` when given),
-    /// skipping the broker that just failed, all within `timeout`.
+    /// skipping the broker that just failed, all within `timeout`. `progress` continues a delivery
+    /// whose first attempts were made elsewhere (`sendAsync`'s attempt without a task).
     func deliver(
-        _ prepared: PreparedMessage, attempts: Int, timeout: Duration?, firstQueue: MessageQueue? = nil
+        _ prepared: PreparedMessage, attempts: Int, timeout: Duration?, firstQueue: MessageQueue? = nil,
+        progress: DeliveryProgress? = nil
     ) async throws(ClientError) -> SendResult {
         let budget = timeout ?? configuration.sendMessageTimeout
         let clock = ContinuousClock()
-        let deadline = clock.now + budget
-        var lastBroker: String?
-        var lastError: ClientError?
-        var lastResult: SendResult?
-        for attempt in 0..<attempts {
+        let deadline = progress?.deadline ?? clock.now + budget
+        var lastBroker = progress?.lastBroker
+        var lastError = progress?.lastError
+        var lastResult = progress?.lastResult
+        for attempt in (progress?.attemptsMade ?? 0)..<max(attempts, progress?.attemptsMade ?? 0) {
             let remaining = deadline - clock.now
             guard remaining > .zero else { break }
             let queue: MessageQueue

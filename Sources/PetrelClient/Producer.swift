@@ -125,8 +125,10 @@ public final class Producer: Sendable {
         return try await deliverOnce(prepared, to: queue, timeout: timeout ?? configuration.sendMessageTimeout)
     }
 
-    /// Sends `message` in the background and reports to `completion` (on a task of its own), retrying
-    /// up to `retryTimesWhenSendAsyncFailed` times. Argument errors are reported to `completion` too.
+    /// Sends `message` in the background and reports to `completion`, retrying up to
+    /// `retryTimesWhenSendAsyncFailed` times. Argument errors are reported to `completion` too, never
+    /// from inside this call. `completion` may run on a network event loop thread (when the first attempt
+    /// settles the send, which spares a task per message), so it must not block.
     /// With `autoBatch` the message may travel in a batch with others (see `ProducerConfiguration`).
     public func sendAsync(
         _ message: ProducerMessage, timeout: Duration? = nil,
@@ -136,15 +138,14 @@ public final class Producer: Sendable {
             enqueueAutoBatch(message, timeout: timeout, completion: completion)
             return
         }
-        let attempts = 1 + configuration.retryTimesWhenSendAsyncFailed
-        Task {
-            do throws(ClientError) {
-                let prepared = try prepare(message)
-                completion(.success(try await deliver(prepared, attempts: attempts, timeout: timeout)))
-            } catch {
-                completion(.failure(error))
-            }
+        let prepared: PreparedMessage
+        do throws(ClientError) {
+            prepared = try prepare(message)
+        } catch {
+            Task { completion(.failure(error)) }
+            return
         }
+        deliverInBackground(prepared, attempts: 1 + configuration.retryTimesWhenSendAsyncFailed, timeout: timeout, completion: completion)
     }
 
     /// Sends `message` to the queue `selector` picks, in the background, once; reports to `completion`.

@@ -27,13 +27,57 @@ public struct MessageHost: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `a.b.c.d:port`; nil when malformed or the port is not a decimal in 0...65535.
+    /// One pass over the UTF-8 without allocating: the broker parses every sender's address per send.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":") else { return nil }
-        let portText = text[text.index(after: colon)...]
-        guard portText.utf8.allSatisfy({ (48...57).contains($0) }), let port = Int32(portText), port <= 65535 else {
-            return nil
+        var text = text
+        guard let host = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = host
+    }
+
+    /// `a.b.c.d:port` from its UTF-8 bytes: four decimal octets (0...255) separated by dots, a colon,
+    /// and a decimal port (0...65535); digits only, so no signs or spaces.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> MessageHost? {
+        var packed: UInt32 = 0
+        var octets = 0
+        var value: UInt32 = 0
+        var digits = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                value = value * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard value <= 255 else { return nil }
+            case UInt8(ascii: "."), UInt8(ascii: ":"):
+                guard digits > 0 else { return nil }
+                packed = packed << 8 | value
+                octets += 1
+                value = 0
+                digits = 0
+                if byte == UInt8(ascii: ":") {
+                    guard octets == 4 else { return nil }
+                    return parsePort(bytes[index...]).map { MessageHost(address: packed, port: $0) }
+                }
+                guard octets < 4 else { return nil }
+            default:
+                return nil
+            }
         }
-        self.init(ipv4: String(text[..<colon]), port: port)
+        return nil
+    }
+
+    /// A decimal port in 0...65535 made of digits only.
+    private static func parsePort(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int32? {
+        guard !bytes.isEmpty else { return nil }
+        var port: Int32 = 0
+        for byte in bytes {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            port = port * 10 + Int32(byte - UInt8(ascii: "0"))
+            guard port <= 65535 else { return nil }
+        }
+        return port
     }
 
     /// 0.0.0.0:0, used where no host is known.

@@ -38,6 +38,7 @@ public enum BinaryHeaderCodec {
         let extLength = try readLength(&header, of: "ext fields")
         guard var entries = header.readSlice(length: extLength) else { throw truncated("ext fields") }
         var extFields: [String: String] = [:]
+        extFields.reserveCapacity(entryCount(entries))
         while entries.readableBytes > 0 {
             guard let keyLength = entries.readInteger(as: Int16.self), keyLength >= 0 else {
                 throw RemotingError(.badHeader, "binary header: bad ext key length")
@@ -81,6 +82,22 @@ public enum BinaryHeaderCodec {
         command.extFields.reduce(fixedSize + (command.remark?.utf8.count ?? 0)) { size, entry in
             size + 6 + entry.key.utf8.count + entry.value.utf8.count
         }
+    }
+
+    /// How many ext entries `entries` holds, counted from their length fields alone, so the dictionary
+    /// is allocated once at its final size instead of growing through several rehashes (a send
+    /// request has 12). Stops at the first bad length; `decode` then reports it.
+    private static func entryCount(_ entries: ByteBuffer) -> Int {
+        var count = 0
+        var index = entries.readerIndex
+        let end = entries.writerIndex
+        while index + 2 <= end, let keyLength = entries.getInteger(at: index, as: Int16.self), keyLength >= 0 {
+            index += 2 + Int(keyLength)
+            guard index + 4 <= end, let valueLength = entries.getInteger(at: index, as: Int32.self), valueLength >= 0 else { break }
+            index += 4 + Int(valueLength)
+            count += 1
+        }
+        return count
     }
 
     /// An int32 length that must be non-negative.

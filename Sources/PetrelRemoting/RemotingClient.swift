@@ -68,6 +68,15 @@ public final class RemotingClient: Sendable {
         try await connection(to: address).invokeOneway(request)
     }
 
+    /// The open connection to `address` if there is one now; nil when it would have to be opened
+    /// (or the client is shut down). For callers that avoid awaiting on their fast path.
+    public func openConnection(to address: String) -> RemotingConnection? {
+        state.withLockedValue { state -> RemotingConnection? in
+            guard !state.isShutDown, case .connected(let connection) = state.slots[address], connection.isActive else { return nil }
+            return connection
+        }
+    }
+
     /// The open connection to `address`, opening one if there is none or the last one closed.
     public func connection(to address: String) async throws(RemotingError) -> RemotingConnection {
         enum Lookup {
