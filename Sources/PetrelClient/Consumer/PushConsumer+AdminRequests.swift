@@ -7,21 +7,11 @@ import PetrelRemoting
 /// GET_CONSUMER_RUNNING_INFO (307), GET_CONSUMER_STATUS_FROM_CLIENT (221), CONSUME_MESSAGE_DIRECTLY
 /// (309) and RESET_CONSUMER_CLIENT_OFFSET (220). Each handler claims only requests naming this
 /// consumer's group.
-extension PushConsumer {
+extension PushConsumer: ConsumerAdminReporting {
     /// Registers the handlers on the client instance; `shutdown` removes them.
     func registerAdminHandlers() {
         let group = configuration.group
-        let runningInfo = client.registerInboundHandler(code: .getConsumerRunningInfo) { [weak self] request, _ in
-            guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
-            return .response(request.response(body: ByteBuffer(string: self.runningInfoText())))
-        }
-        let status = client.registerInboundHandler(code: .getConsumerStatusFromClient) { [weak self] request, _ in
-            guard let self, request.extFields["group"] == group else { return .notMine }
-            guard let topic = request.extFields["topic"], !topic.isEmpty else {
-                return .response(request.response(code: .systemError, remark: "GET_CONSUMER_STATUS_FROM_CLIENT without a topic"))
-            }
-            return .response(request.response(body: ByteBuffer(string: self.statusText(topic: topic))))
-        }
+        let reports = registerReportHandlers(group: group)
         let direct = client.registerInboundHandler(code: .consumeMessageDirectly) { [weak self] request, _ in
             guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
             return .response(await self.consumeDirectly(request))
@@ -30,7 +20,7 @@ extension PushConsumer {
             guard let self, request.extFields["group"] == group else { return .notMine }
             return .response(await self.resetOffsets(request))
         }
-        adminRegistrations.withLockedValue { $0 += [runningInfo, status, direct, reset] }
+        adminRegistrations.withLockedValue { $0 += reports + [direct, reset] }
     }
 
     /// Java's `ConsumerRunningInfo`: settings as properties, subscriptions, one `ProcessQueueInfo` per
