@@ -39,13 +39,7 @@ extension PullConsumer: ConsumerAdminReporting {
                 "cachedMsgSizeInMiB": .integer(0), "locked": .bool(false), "droped": .bool(false),
             ])
         }
-        return ConsumerAdminBodies.object(
-            values: [
-                "properties": .object(properties.mapValues { .string($0) }),
-                "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
-                "statusTable": .object([:]),
-            ],
-            rawMembers: ["mqTable": ConsumerAdminBodies.queueKeyedObject(table)])
+        return ConsumerAdminBodies.runningInfo(properties: properties, subscriptions: subscriptions, queues: table)
     }
 
     /// Java's `GetConsumerStatusBody`: the offset of each assigned queue of `topic`.
@@ -53,7 +47,6 @@ extension PullConsumer: ConsumerAdminReporting {
         let assigned = state.withLockedValue { $0.assigned }
         var offsets: [MessageQueue: JSONValue] = [:]
         for queue in assigned.keys where queue.topic == topic { offsets[queue] = .integer(progress(of: queue, assigned: assigned)) }
-        return ConsumerAdminBodies.object(
-            values: ["consumerTable": .object([:])], rawMembers: ["messageQueueTable": ConsumerAdminBodies.queueKeyedObject(offsets)])
+        return ConsumerAdminBodies.status(offsets: offsets)
     }
 }

@@ -43,13 +43,7 @@ extension PushConsumer: ConsumerAdminReporting {
         for (queue, processQueue) in processQueues {
             table[queue] = ConsumerAdminBodies.processQueueInfo(processQueue, commitOffset: offsetStore.offset(of: queue))
         }
-        return ConsumerAdminBodies.object(
-            values: [
-                "properties": .object(properties.mapValues { .string($0) }),
-                "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
-                "statusTable": .object([:]),
-            ],
-            rawMembers: ["mqTable": ConsumerAdminBodies.queueKeyedObject(table)])
+        return ConsumerAdminBodies.runningInfo(properties: properties, subscriptions: subscriptions, queues: table)
     }
 
     /// Java's `GetConsumerStatusBody`: the consumer's offset of each served queue of `topic`.
@@ -57,8 +51,7 @@ extension PushConsumer: ConsumerAdminReporting {
         let queues = state.withLockedValue { Array($0.processQueues.keys) }.filter { $0.topic == topic }
         var offsets: [MessageQueue: JSONValue] = [:]
         for queue in queues { offsets[queue] = .integer(offsetStore.offset(of: queue) ?? -1) }
-        return ConsumerAdminBodies.object(
-            values: ["consumerTable": .object([:])], rawMembers: ["messageQueueTable": ConsumerAdminBodies.queueKeyedObject(offsets)])
+        return ConsumerAdminBodies.status(offsets: offsets)
     }
 
     /// Decodes the stored message in the request's body, hands it to the listener once (outside the
