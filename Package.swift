@@ -176,6 +176,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the network test targets share (bounded waits, raw sockets); tests only.
+        .target(
+            name: "PetrelTestSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/PetrelTestSupport"
+        ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),
         .testTarget(
             name: "PetrelStoreTests",
@@ -188,6 +194,7 @@ let package = Package(
         .testTarget(
             name: "PetrelRemotingTests",
             dependencies: [
+                "PetrelTestSupport",
                 "PetrelCore",
                 "PetrelRemoting",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,6 +206,7 @@ let package = Package(
         .testTarget(
             name: "PetrelNameServerTests",
             dependencies: [
+                "PetrelTestSupport",
                 "PetrelCore",
                 "PetrelRemoting",
                 "PetrelNameServer",
