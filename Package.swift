@@ -179,7 +179,10 @@ let package = Package(
         // Helpers the network test targets share (bounded waits, raw sockets); tests only.
         .target(
             name: "PetrelTestSupport",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/PetrelTestSupport"
         ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),

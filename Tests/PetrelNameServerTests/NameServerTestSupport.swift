@@ -86,31 +86,14 @@ struct NameServerFixture {
     }
 }
 
-/// Bytes a raw socket received.
-typealias ByteStore = ReceivedStore<UInt8>
-
 /// A TCP peer that writes hand-made frames and reads the raw answer, to check exactly what a C++
 /// client would receive (spec §2.1, §20).
-struct RawSocket {
-    /// The socket.
-    let channel: any Channel
-    /// What arrived.
-    let store: ByteStore
+typealias RawSocket = RawConnection<UInt8>
 
-    /// Connects to 127.0.0.1:`port`.
+extension RawConnection where Element == UInt8 {
+    /// Connects to 127.0.0.1:`port`, keeping every byte that arrives.
     static func connect(port: Int) async throws -> RawSocket {
-        let store = ByteStore()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ReceivingHandler(store: store) { $0.append(contentsOf: $1.readableBytesView) }) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawSocket(channel: channel, store: store)
-    }
-
-    /// Writes `bytes` as they are.
-    func send(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        try await connect(port: port) { store in [ReceivingHandler(store: store) { $0.append(contentsOf: $1.readableBytesView) }] }
     }
 
     /// The first complete frame received since the last call, split into the second int's type byte,

@@ -107,35 +107,16 @@ struct ServerFixture {
     }
 }
 
-/// Frames a raw peer received, without their length field.
-typealias FrameStore = ReceivedStore<ByteBuffer>
+/// A TCP peer that writes raw bytes and collects raw frames (without their length field), for
+/// feeding the server bad input and for seeing exactly which responses the server wrote.
+typealias RawPeer = RawConnection<ByteBuffer>
 
-/// A TCP peer that writes raw bytes and collects raw frames, for feeding the server bad input and for
-/// seeing exactly which responses the server wrote.
-struct RawPeer {
-    /// The socket.
-    let channel: any Channel
-    /// What arrived.
-    let store: FrameStore
-
-    /// Connects to 127.0.0.1:`port`.
+extension RawConnection where Element == ByteBuffer {
+    /// Connects to 127.0.0.1:`port`, keeping every frame that arrives.
     static func connect(port: Int) async throws -> RawPeer {
-        let store = FrameStore()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(RemotingFrameDecoder()), ReceivingHandler(store: store) { $0.append($1) },
-                    ])
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawPeer(channel: channel, store: store)
-    }
-
-    /// Writes `bytes` as they are.
-    func send(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        try await connect(port: port) { store in
+            [ByteToMessageHandler(RemotingFrameDecoder()), ReceivingHandler(store: store) { $0.append($1) }]
+        }
     }
 
     /// Writes `command` as one frame.

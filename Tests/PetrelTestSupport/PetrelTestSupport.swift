@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Polls `condition` every `interval` until it holds or `timeout` passes; returns its last value. The
@@ -49,4 +50,32 @@ public final class ReceivingHandler<Element: Sendable>: ChannelInboundHandler {
 /// Bytes of a big-endian int32.
 public func bigEndianBytes(_ value: Int32) -> [UInt8] {
     withUnsafeBytes(of: value.bigEndian) { Array($0) }
+}
+
+/// A TCP peer on 127.0.0.1 whose pipeline stores what arrives into a `ReceivedStore`, for writing
+/// hand-made or bad input to a server and seeing exactly what it answered.
+public struct RawConnection<Element: Sendable>: Sendable {
+    /// The socket.
+    public let channel: any Channel
+    /// What arrived.
+    public let store: ReceivedStore<Element>
+
+    /// Connects to 127.0.0.1:`port`; `handlers` builds the pipeline around a fresh store (on the
+    /// channel's event loop).
+    public static func connect(
+        port: Int, handlers: @escaping @Sendable (ReceivedStore<Element>) -> [any ChannelHandler]
+    ) async throws -> RawConnection {
+        let store = ReceivedStore<Element>()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers(handlers(store)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, store: store)
+    }
+
+    /// Writes `bytes` as they are.
+    public func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
 }
