@@ -176,6 +176,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the network test targets share (bounded waits, raw sockets); tests only.
+        .target(
+            name: "PetrelTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PetrelTestSupport"
+        ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"]),
         .testTarget(
             name: "PetrelStoreTests",
@@ -188,6 +197,7 @@ let package = Package(
         .testTarget(
             name: "PetrelRemotingTests",
             dependencies: [
+                "PetrelTestSupport",
                 "PetrelCore",
                 "PetrelRemoting",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,6 +209,7 @@ let package = Package(
         .testTarget(
             name: "PetrelNameServerTests",
             dependencies: [
+                "PetrelTestSupport",
                 "PetrelCore",
                 "PetrelRemoting",
                 "PetrelNameServer",

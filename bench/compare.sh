@@ -38,59 +38,23 @@ PIN="${PIN:-split}"
 export PIN
 mkdir -p "$BUILD"
 RESULTS="$BUILD/compare-$(date +%Y%m%d-%H%M%S).log"
-SRV_PIN=() CLI_PIN=()
-case "$PIN" in
-  split) SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1) ;;
-  same) SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 0) ;;
-  none) ;;
-  *) echo "PIN must be split, same or none" >&2; exit 2 ;;
-esac
 
 # ---------------------------------------------------------------- Petrel
 BIN="$ROOT/$SCRATCH/release"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 if [ "${SKIP_PETREL:-0}" != 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
   (cd "$ROOT" && swift build --scratch-path "$SCRATCH" -c release --product petrel-broker >&2 \
     && swift build --scratch-path "$SCRATCH" -c release --product petrel-bench >&2) || { echo "build failed" >&2; exit 1; }
 fi
 
-BROKER_PID="" BROKER_DIR=""
-stop_broker() {
-  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
-    kill "$BROKER_PID" 2>/dev/null
-    for _ in $(seq 1 300); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$BROKER_PID" 2>/dev/null && kill -9 "$BROKER_PID" 2>/dev/null
-    wait "$BROKER_PID" 2>/dev/null
-  fi
-  BROKER_PID=""
-  if [ -n "$BROKER_DIR" ]; then rm -rf "$BROKER_DIR" "$BROKER_DIR.log"; BROKER_DIR=""; fi
-}
-trap 'stop_broker' EXIT
-trap 'stop_broker; exit 130' INT TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p="$1"; while ! port_free "$p"; do p=$((p + 1)); done; echo "$p"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 emit() { # workload line...
   local wl="$1"; shift
   echo "round=1 workload=$wl $* load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS"
 }
 
-start_broker() { # flushDiskType
-  BROKER_DIR=$(mktemp -d "$DATA_ROOT/petrel-compare.XXXXXX")
-  local port namesrv
-  port=$(pick_port 20911)
-  namesrv=$(pick_port 29876)
-  "${SRV_PIN[@]}" "$BIN/petrel-broker" --storePathRootDir "$BROKER_DIR" --brokerIP1 127.0.0.1 \
-    --listenPort "$port" --namesrvListenPort "$namesrv" --flushDiskType "$1" >"$BROKER_DIR.log" 2>&1 &
-  BROKER_PID=$!
-  NAMESRV="127.0.0.1:$namesrv"
-  for _ in $(seq 1 300); do # the broker registers with its name server once it listens
-    if grep -q "listening on" "$BROKER_DIR.log" 2>/dev/null && ! port_free "$namesrv"; then return 0; fi
-    kill -0 "$BROKER_PID" 2>/dev/null || { cat "$BROKER_DIR.log" >&2; return 1; }
-    sleep 0.1
-  done
-  return 1
-}
+start_broker() { start_petrel_broker petrel-compare 20911 29876 --flushDiskType "$1"; } # flushDiskType
 
 # petrel_step WORKLOAD ARGS...: one petrel-bench run, its RESULT line with the broker's CPU added
 petrel_step() {

@@ -42,13 +42,8 @@ BIN="$ROOT/$SCRATCH/release"
 PLUGINS="$ROOT/build/plugins"
 mkdir -p "$HERE/build"
 RESULTS="$HERE/build/compression-$(date +%Y%m%d-%H%M%S).log"
-SRV_PIN=() CLI_PIN=()
-case "$PIN" in
-  split) SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1) ;;
-  same) SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 0) ;;
-  none) ;;
-  *) echo "PIN must be split, same or none" >&2; exit 2 ;;
-esac
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   (cd "$ROOT" && make plugins >&2 \
@@ -58,42 +53,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -f "$PLUGINS/compress-zstd.so" ] || { echo "no $PLUGINS/compress-zstd.so: run make plugins" >&2; exit 1; }
 
-BROKER_PID="" BROKER_DIR="" BROKER_ADDR="" NAMESRV=""
-stop_broker() {
-  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
-    kill "$BROKER_PID" 2>/dev/null
-    for _ in $(seq 1 300); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$BROKER_PID" 2>/dev/null && kill -9 "$BROKER_PID" 2>/dev/null
-    wait "$BROKER_PID" 2>/dev/null
-  fi
-  BROKER_PID=""
-  if [ -n "$BROKER_DIR" ]; then rm -rf "$BROKER_DIR" "$BROKER_DIR.log"; BROKER_DIR=""; fi
-}
-trap 'stop_broker' EXIT
-trap 'stop_broker; exit 130' INT TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p="$1"; while ! port_free "$p"; do p=$((p + 1)); done; echo "$p"; }
 say() { echo "$*" | tee -a "$RESULTS"; }
 fail() { say "FAILED: $*"; [ -n "$BROKER_DIR" ] && tail -5 "$BROKER_DIR.log" >&2; exit 1; }
 
 start_broker() {
-  BROKER_DIR=$(mktemp -d "$DATA_ROOT/petrel-compression.XXXXXX")
-  local port namesrv
-  port=$(pick_port 21911)
-  namesrv=$(pick_port 29976)
-  "${SRV_PIN[@]}" "$BIN/petrel-broker" --storePathRootDir "$BROKER_DIR" --brokerIP1 127.0.0.1 \
-    --listenPort "$port" --namesrvListenPort "$namesrv" --flushDiskType ASYNC_FLUSH \
-    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL" >"$BROKER_DIR.log" 2>&1 &
-  BROKER_PID=$!
-  NAMESRV="127.0.0.1:$namesrv"
-  BROKER_ADDR="127.0.0.1:$port"
-  for _ in $(seq 1 300); do
-    if grep -q "listening on" "$BROKER_DIR.log" 2>/dev/null && ! port_free "$namesrv"; then return 0; fi
-    kill -0 "$BROKER_PID" 2>/dev/null || { cat "$BROKER_DIR.log" >&2; return 1; }
-    sleep 0.1
-  done
-  return 1
+  start_petrel_broker petrel-compression 21911 29976 --flushDiskType ASYNC_FLUSH \
+    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL"
 }
 
 admin() { "$BIN/petrel-admin" "$@" -n "$NAMESRV"; }

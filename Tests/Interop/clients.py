@@ -6,6 +6,8 @@ import time
 from rocketmq.client import Message, Producer, PullConsumer, PushConsumer
 from rocketmq.ffi import MessageModel
 
+from conftest import wait_until
+
 _names = itertools.count()
 
 
@@ -80,3 +82,49 @@ class Collector:
     def queues(self):
         with self.lock:
             return {entry[4] for entry in self.received}
+
+
+class AcknowledgingProducer:
+    """Sends `body(index)` to `topic` synchronously from a thread until stopped and keeps every
+    acknowledged body: the load of the SIGKILL tests, where a send failing while the broker is gone
+    may be lost but an acknowledged one may not."""
+
+    def __init__(self, namesrv_addr, topic, body):
+        self.topic = topic
+        self.body = body
+        self.acknowledged = []
+        self._stop = threading.Event()
+        self.producer = start_producer(namesrv_addr)
+        self.producer.set_timeout(2000)
+        self.worker = threading.Thread(target=self._produce)
+
+    def _produce(self):
+        index = 0
+        while not self._stop.is_set():
+            body = self.body(index)
+            try:
+                if self.producer.send_sync(make_message(self.topic, body)).status == 0:
+                    self.acknowledged.append(body)
+            except Exception:
+                pass  # the broker is gone: unacknowledged sends are allowed to be lost
+            index += 1
+
+    def start(self):
+        self.worker.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self.worker.join(30)
+        self.producer.shutdown()
+
+
+def await_every_acknowledged(namesrv_addr, topic, group, acknowledged):
+    """Consumes `topic` with a fresh push consumer of `group` until every body in `acknowledged` has
+    come back (90 s at most); returns them as a set."""
+    collector = Collector(namesrv_addr, topic, group).start()
+    wanted = set(acknowledged)
+    wait_until(lambda: wanted <= set(collector.bodies()), timeout=90,
+               message=f"all {len(wanted)} acknowledged messages after SIGKILL")
+    collector.stop()
+    return wanted

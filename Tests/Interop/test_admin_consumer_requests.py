@@ -24,10 +24,15 @@ def send_bodies(broker, topic, bodies):
         producer.shutdown()
 
 
-def test_reset_offset_by_time_rewinds_a_running_cpp_consumer(broker):
-    topic = unique("AdminResetCpp")
-    group = unique("CG_reset")
+def two_queue_topic_and_group(broker, topic_prefix, group_prefix):
+    """A new topic of two queues on `broker` and a new consumer group name, both unique to the test."""
+    topic = unique(topic_prefix)
     create_topic(broker, topic, queues=2)
+    return topic, unique(group_prefix)
+
+
+def test_reset_offset_by_time_rewinds_a_running_cpp_consumer(broker):
+    topic, group = two_queue_topic_and_group(broker, "AdminResetCpp", "CG_reset")
     send_bodies(broker, topic, [f"early{i}" for i in range(4)])
     collector = Collector(broker.namesrv_addr, topic, group).start()
     try:
@@ -54,9 +59,7 @@ def test_reset_offset_by_time_rewinds_a_running_cpp_consumer(broker):
 
 
 def test_admin_reaches_a_running_petrel_consumer(fast_broker):
-    topic = unique("AdminPetrel")
-    group = unique("CG_petrel")
-    create_topic(fast_broker, topic, queues=2)
+    topic, group = two_queue_topic_and_group(fast_broker, "AdminPetrel", "CG_petrel")
     with petrel.Producer(fast_broker.namesrv_addr, unique("PG")) as producer:
         sent = [producer.send(topic, f"m{i}".encode()) for i in range(4)]
     received, lock = [], threading.Lock()

@@ -7,11 +7,10 @@ import os
 import random
 import signal
 import subprocess
-import threading
 
 import remoting
 from admin_helpers import admin, admin_json, route_of
-from clients import Collector, make_message, pull_all, start_producer, unique
+from clients import AcknowledgingProducer, Collector, await_every_acknowledged, make_message, pull_all, start_producer, unique
 from conftest import ROOT, BrokerProcess, free_port, wait_until
 
 PLUGIN_DIR = os.environ.get("PETREL_PLUGIN_DIR") or str(ROOT / "build" / "plugins")
@@ -174,38 +173,15 @@ def test_sigkill_under_load_on_a_zstd_dictionary_topic_keeps_every_acknowledged_
     broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=options).start()
     topic = unique("TopicZstdKill")
     create_zstd_topic(broker, topic, dictionary=True)
-    acknowledged = []
-    stop = threading.Event()
-    producer = start_producer(broker.namesrv_addr)
-    producer.set_timeout(2000)
-
-    def produce():
-        index = 0
-        while not stop.is_set():
-            body = event(index)
-            try:
-                if producer.send_sync(make_message(topic, body)).status == 0:
-                    acknowledged.append(body)
-            except Exception:
-                pass  # the broker is gone: unacknowledged sends are allowed to be lost
-            index += 1
-
-    worker = threading.Thread(target=produce)
-    worker.start()
+    load = AcknowledgingProducer(broker.namesrv_addr, topic, event).start()
     wait_until(lambda: dictionary_files(store_dir), timeout=60, message="a trained dictionary file")
-    with_dictionary = len(acknowledged)
-    wait_until(lambda: len(acknowledged) >= with_dictionary + 200, timeout=60, message="200 sends after training")
+    with_dictionary = len(load.acknowledged)
+    wait_until(lambda: len(load.acknowledged) >= with_dictionary + 200, timeout=60, message="200 sends after training")
     broker.kill()
-    stop.set()
-    worker.join(30)
-    producer.shutdown()
+    load.stop()
     broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=options).start()
     try:
-        collector = Collector(broker.namesrv_addr, topic, unique("CG_zstd_kill")).start()
-        wanted = set(acknowledged)
-        wait_until(lambda: wanted <= set(collector.bodies()), timeout=90,
-                   message=f"all {len(wanted)} acknowledged messages after SIGKILL")
-        collector.stop()
+        wanted = await_every_acknowledged(broker.namesrv_addr, topic, unique("CG_zstd_kill"), load.acknowledged)
         identifiers, records = stored_dictionary_ids(broker, topic)
         assert records >= len(wanted) and any(identifier != 0 for identifier in identifiers), "bodies used the dictionary"
     finally:

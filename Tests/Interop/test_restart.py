@@ -1,9 +1,8 @@
 """Durability through restarts with the official client: SIGTERM between produce and consume, and
 SIGKILL under SYNC_FLUSH while a producer sends synchronously."""
 import signal
-import threading
 
-from clients import Collector, make_message, start_producer, unique
+from clients import AcknowledgingProducer, Collector, await_every_acknowledged, make_message, start_producer, unique
 from conftest import BrokerProcess, free_port, wait_until
 
 
@@ -38,35 +37,12 @@ def test_sigkill_under_sync_flush_keeps_every_acknowledged_message(store_dir):
     extra = ["--flushDiskType", "SYNC_FLUSH"]
     broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=extra).start()
     topic = unique("TopicKill")
-    acknowledged = []
-    stop = threading.Event()
-    producer = start_producer(broker.namesrv_addr)
-    producer.set_timeout(2000)
-
-    def produce():
-        index = 0
-        while not stop.is_set():
-            body = f"k-{index}".encode()
-            try:
-                if producer.send_sync(make_message(topic, body)).status == 0:
-                    acknowledged.append(body)
-            except Exception:
-                pass  # the broker is gone: unacknowledged sends are allowed to be lost
-            index += 1
-
-    worker = threading.Thread(target=produce)
-    worker.start()
-    wait_until(lambda: len(acknowledged) >= 200, timeout=60, message="200 acknowledged sends")
+    load = AcknowledgingProducer(broker.namesrv_addr, topic, lambda index: f"k-{index}".encode()).start()
+    wait_until(lambda: len(load.acknowledged) >= 200, timeout=60, message="200 acknowledged sends")
     broker.kill()
-    stop.set()
-    worker.join(30)
-    producer.shutdown()
+    load.stop()
     broker = BrokerProcess(store_dir, listen, namesrv_port=namesrv, extra=extra).start()
     try:
-        collector = Collector(broker.namesrv_addr, topic, unique("CG_kill")).start()
-        wanted = set(acknowledged)
-        wait_until(lambda: wanted <= set(collector.bodies()), timeout=90,
-                   message=f"all {len(wanted)} acknowledged messages after SIGKILL")
-        collector.stop()
+        await_every_acknowledged(broker.namesrv_addr, topic, unique("CG_kill"), load.acknowledged)
     finally:
         broker.stop()

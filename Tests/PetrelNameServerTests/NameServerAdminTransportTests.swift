@@ -4,6 +4,7 @@ import NIOPosix
 import PetrelCore
 import PetrelNameServer
 import PetrelRemoting
+import PetrelTestSupport
 import ServiceLifecycle
 import Testing
 

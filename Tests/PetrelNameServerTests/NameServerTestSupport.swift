@@ -3,6 +3,7 @@ import NIOPosix
 import PetrelCore
 import PetrelNameServer
 import PetrelRemoting
+import PetrelTestSupport
 import Synchronization
 import Testing
 
@@ -85,63 +86,14 @@ struct NameServerFixture {
     }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
-
-/// Bytes a raw socket received.
-final class ByteStore: Sendable {
-    /// Everything received, in order.
-    let bytes = Mutex<[UInt8]>([])
-}
-
-/// Appends every inbound buffer to a `ByteStore`.
-final class ByteCollector: ChannelInboundHandler {
-    /// Raw bytes in.
-    typealias InboundIn = ByteBuffer
-    /// Where they go.
-    let store: ByteStore
-
-    /// A collector into `store`.
-    init(store: ByteStore) {
-        self.store = store
-    }
-
-    /// Stores the bytes.
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = Self.unwrapInboundIn(data)
-        store.bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
-    }
-}
-
 /// A TCP peer that writes hand-made frames and reads the raw answer, to check exactly what a C++
 /// client would receive (spec §2.1, §20).
-struct RawSocket {
-    /// The socket.
-    let channel: any Channel
-    /// What arrived.
-    let store: ByteStore
+typealias RawSocket = RawConnection<UInt8>
 
-    /// Connects to 127.0.0.1:`port`.
+extension RawConnection where Element == UInt8 {
+    /// Connects to 127.0.0.1:`port`, keeping every byte that arrives.
     static func connect(port: Int) async throws -> RawSocket {
-        let store = ByteStore()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ByteCollector(store: store)) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawSocket(channel: channel, store: store)
-    }
-
-    /// Writes `bytes` as they are.
-    func send(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        try await connect(port: port) { store in [ReceivingHandler(store: store) { $0.append(contentsOf: $1.readableBytesView) }] }
     }
 
     /// The first complete frame received since the last call, split into the second int's type byte,
@@ -149,7 +101,7 @@ struct RawSocket {
     func receiveFrame() async throws -> (serializeType: UInt8, header: String, body: [UInt8]) {
         #expect(await eventually { frameLength() != nil }, "no complete frame arrived")
         let length = try #require(frameLength())
-        let frame = store.bytes.withLock { bytes in
+        let frame = store.items.withLock { bytes in
             defer { bytes.removeFirst(4 + length) }
             return Array(bytes[4..<(4 + length)])
         }
@@ -161,7 +113,7 @@ struct RawSocket {
 
     /// The `length` of the first frame if it has fully arrived.
     private func frameLength() -> Int? {
-        store.bytes.withLock { bytes in
+        store.items.withLock { bytes in
             guard bytes.count >= 4 else { return nil }
             let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
             return bytes.count >= 4 + length ? length : nil
@@ -178,10 +130,5 @@ struct RawSocket {
 /// text (which, from jsoncpp, ends with `\n`), no body.
 func cppFrame(header: String) -> [UInt8] {
     let headerBytes = Array(header.utf8)
-    return bigEndian(Int32(4 + headerBytes.count)) + bigEndian(Int32(headerBytes.count)) + headerBytes
-}
-
-/// Bytes of a big-endian int32.
-func bigEndian(_ value: Int32) -> [UInt8] {
-    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    return bigEndianBytes(Int32(4 + headerBytes.count)) + bigEndianBytes(Int32(headerBytes.count)) + headerBytes
 }

@@ -2,6 +2,7 @@ import NIOCore
 import PetrelCore
 import PetrelNameServer
 import PetrelRemoting
+import PetrelTestSupport
 import Testing
 
 @Suite("Name server over TCP")

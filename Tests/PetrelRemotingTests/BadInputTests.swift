@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PetrelRemoting
+import PetrelTestSupport
 import Testing
 
 /// One kind of bad input a peer can send.

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOTestUtils
 import PetrelRemoting
+import PetrelTestSupport
 import Testing
 
 @Suite("Framing")

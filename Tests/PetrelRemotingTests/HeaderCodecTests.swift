@@ -1,5 +1,6 @@
 import NIOCore
 import PetrelRemoting
+import PetrelTestSupport
 import Testing
 
 @Suite("Header codecs")

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PetrelRemoting
+import PetrelTestSupport
 import Synchronization
 import Testing
 

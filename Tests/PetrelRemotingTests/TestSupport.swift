@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PetrelRemoting
+import PetrelTestSupport
 import Synchronization
 import Testing
 
@@ -106,67 +107,16 @@ struct ServerFixture {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}
+/// A TCP peer that writes raw bytes and collects raw frames (without their length field), for
+/// feeding the server bad input and for seeing exactly which responses the server wrote.
+typealias RawPeer = RawConnection<ByteBuffer>
 
-/// Frames a raw peer received.
-final class FrameStore: Sendable {
-    /// Frames in arrival order, without their length field.
-    let frames = Mutex<[ByteBuffer]>([])
-}
-
-/// Hands every frame to a `FrameStore`.
-final class FrameCollector: ChannelInboundHandler {
-    /// Frames in.
-    typealias InboundIn = ByteBuffer
-    /// Where they go.
-    let store: FrameStore
-
-    /// A collector into `store`.
-    init(store: FrameStore) {
-        self.store = store
-    }
-
-    /// Stores the frame.
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        store.frames.withLock { $0.append(frame) }
-    }
-}
-
-/// A TCP peer that writes raw bytes and collects raw frames, for feeding the server bad input and for
-/// seeing exactly which responses the server wrote.
-struct RawPeer {
-    /// The socket.
-    let channel: any Channel
-    /// What arrived.
-    let store: FrameStore
-
-    /// Connects to 127.0.0.1:`port`.
+extension RawConnection where Element == ByteBuffer {
+    /// Connects to 127.0.0.1:`port`, keeping every frame that arrives.
     static func connect(port: Int) async throws -> RawPeer {
-        let store = FrameStore()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(RemotingFrameDecoder()), FrameCollector(store: store),
-                    ])
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawPeer(channel: channel, store: store)
-    }
-
-    /// Writes `bytes` as they are.
-    func send(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        try await connect(port: port) { store in
+            [ByteToMessageHandler(RemotingFrameDecoder()), ReceivingHandler(store: store) { $0.append($1) }]
+        }
     }
 
     /// Writes `command` as one frame.
@@ -176,16 +126,11 @@ struct RawPeer {
 
     /// The commands received so far.
     func responses() throws -> [RemotingCommand] {
-        try store.frames.withLock { $0 }.map { try RemotingCommandCodec.decode(frame: $0) }
+        try store.items.withLock { $0 }.map { try RemotingCommandCodec.decode(frame: $0) }
     }
 
     /// True once the server has closed the socket, waiting at most `timeout`.
     func isClosed(within timeout: Duration = .seconds(20)) async -> Bool {
-        await eventually(within: timeout) { !channel.isActive }
+        await eventually(within: timeout, every: .milliseconds(10)) { !channel.isActive }
     }
-}
-
-/// Bytes of a big-endian int32.
-func bigEndianBytes(_ value: Int32) -> [UInt8] {
-    withUnsafeBytes(of: value.bigEndian) { Array($0) }
 }

@@ -48,4 +48,23 @@ enum ConsumerAdminBodies {
             "spentTimeMills": .integer(spentMilliseconds),
         ])
     }
+
+    /// Java's `ConsumerRunningInfo`: `properties`, the subscriptions sorted by topic, one entry per
+    /// queue in `mqTable`, and an empty per-topic status table (Petrel keeps no consume-rate statistics).
+    static func runningInfo(
+        properties: [String: String], subscriptions: [String: SubscriptionData], queues: [MessageQueue: JSONValue]
+    ) -> String {
+        object(
+            values: [
+                "properties": .object(properties.mapValues { .string($0) }),
+                "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
+                "statusTable": .object([:]),
+            ],
+            rawMembers: ["mqTable": queueKeyedObject(queues)])
+    }
+
+    /// Java's `GetConsumerStatusBody`: `offsets` as its `messageQueueTable`.
+    static func status(offsets: [MessageQueue: JSONValue]) -> String {
+        object(values: ["consumerTable": .object([:])], rawMembers: ["messageQueueTable": queueKeyedObject(offsets)])
+    }
 }

@@ -6,31 +6,11 @@ import PetrelRemoting
 /// The admin requests a subscribing pull consumer answers for its group: GET_CONSUMER_RUNNING_INFO
 /// (307) and GET_CONSUMER_STATUS_FROM_CLIENT (221). It has no listener, so CONSUME_MESSAGE_DIRECTLY
 /// does not apply, and RESET_CONSUMER_CLIENT_OFFSET is not handled yet.
-extension PullConsumer {
+extension PullConsumer: ConsumerAdminReporting {
     /// Registers the handlers on the client instance; `shutdown` removes them.
     func registerAdminHandlers() {
-        let group = configuration.group
-        let runningInfo = client.registerInboundHandler(code: .getConsumerRunningInfo) { [weak self] request, _ in
-            guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
-            return .response(request.response(body: ByteBuffer(string: self.runningInfoText())))
-        }
-        let status = client.registerInboundHandler(code: .getConsumerStatusFromClient) { [weak self] request, _ in
-            guard let self, request.extFields["group"] == group else { return .notMine }
-            guard let topic = request.extFields["topic"], !topic.isEmpty else {
-                return .response(request.response(code: .systemError, remark: "GET_CONSUMER_STATUS_FROM_CLIENT without a topic"))
-            }
-            return .response(request.response(body: ByteBuffer(string: self.statusText(topic: topic))))
-        }
-        adminRegistrations.withLockedValue { $0 += [runningInfo, status] }
-    }
-
-    /// Removes the handlers `registerAdminHandlers` added.
-    func removeAdminHandlers() {
-        let registrations = adminRegistrations.withLockedValue { registrations in
-            defer { registrations = [] }
-            return registrations
-        }
-        for registration in registrations { client.removeInboundHandler(registration) }
+        let registrations = registerReportHandlers(group: configuration.group)
+        adminRegistrations.withLockedValue { $0 += registrations }
     }
 
     /// The committed offset of `queue`, else the next offset a poll would read.
@@ -59,13 +39,7 @@ extension PullConsumer {
                 "cachedMsgSizeInMiB": .integer(0), "locked": .bool(false), "droped": .bool(false),
             ])
         }
-        return ConsumerAdminBodies.object(
-            values: [
-                "properties": .object(properties.mapValues { .string($0) }),
-                "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
-                "statusTable": .object([:]),
-            ],
-            rawMembers: ["mqTable": ConsumerAdminBodies.queueKeyedObject(table)])
+        return ConsumerAdminBodies.runningInfo(properties: properties, subscriptions: subscriptions, queues: table)
     }
 
     /// Java's `GetConsumerStatusBody`: the offset of each assigned queue of `topic`.
@@ -73,7 +47,6 @@ extension PullConsumer {
         let assigned = state.withLockedValue { $0.assigned }
         var offsets: [MessageQueue: JSONValue] = [:]
         for queue in assigned.keys where queue.topic == topic { offsets[queue] = .integer(progress(of: queue, assigned: assigned)) }
-        return ConsumerAdminBodies.object(
-            values: ["consumerTable": .object([:])], rawMembers: ["messageQueueTable": ConsumerAdminBodies.queueKeyedObject(offsets)])
+        return ConsumerAdminBodies.status(offsets: offsets)
     }
 }

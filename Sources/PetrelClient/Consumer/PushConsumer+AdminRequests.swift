@@ -7,21 +7,11 @@ import PetrelRemoting
 /// GET_CONSUMER_RUNNING_INFO (307), GET_CONSUMER_STATUS_FROM_CLIENT (221), CONSUME_MESSAGE_DIRECTLY
 /// (309) and RESET_CONSUMER_CLIENT_OFFSET (220). Each handler claims only requests naming this
 /// consumer's group.
-extension PushConsumer {
+extension PushConsumer: ConsumerAdminReporting {
     /// Registers the handlers on the client instance; `shutdown` removes them.
     func registerAdminHandlers() {
         let group = configuration.group
-        let runningInfo = client.registerInboundHandler(code: .getConsumerRunningInfo) { [weak self] request, _ in
-            guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
-            return .response(request.response(body: ByteBuffer(string: self.runningInfoText())))
-        }
-        let status = client.registerInboundHandler(code: .getConsumerStatusFromClient) { [weak self] request, _ in
-            guard let self, request.extFields["group"] == group else { return .notMine }
-            guard let topic = request.extFields["topic"], !topic.isEmpty else {
-                return .response(request.response(code: .systemError, remark: "GET_CONSUMER_STATUS_FROM_CLIENT without a topic"))
-            }
-            return .response(request.response(body: ByteBuffer(string: self.statusText(topic: topic))))
-        }
+        let reports = registerReportHandlers(group: group)
         let direct = client.registerInboundHandler(code: .consumeMessageDirectly) { [weak self] request, _ in
             guard let self, request.extFields["consumerGroup"] == group else { return .notMine }
             return .response(await self.consumeDirectly(request))
@@ -30,7 +20,7 @@ extension PushConsumer {
             guard let self, request.extFields["group"] == group else { return .notMine }
             return .response(await self.resetOffsets(request))
         }
-        adminRegistrations.withLockedValue { $0 += [runningInfo, status, direct, reset] }
+        adminRegistrations.withLockedValue { $0 += reports + [direct, reset] }
     }
 
     /// Java's `ConsumerRunningInfo`: settings as properties, subscriptions, one `ProcessQueueInfo` per
@@ -53,13 +43,7 @@ extension PushConsumer {
         for (queue, processQueue) in processQueues {
             table[queue] = ConsumerAdminBodies.processQueueInfo(processQueue, commitOffset: offsetStore.offset(of: queue))
         }
-        return ConsumerAdminBodies.object(
-            values: [
-                "properties": .object(properties.mapValues { .string($0) }),
-                "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
-                "statusTable": .object([:]),
-            ],
-            rawMembers: ["mqTable": ConsumerAdminBodies.queueKeyedObject(table)])
+        return ConsumerAdminBodies.runningInfo(properties: properties, subscriptions: subscriptions, queues: table)
     }
 
     /// Java's `GetConsumerStatusBody`: the consumer's offset of each served queue of `topic`.
@@ -67,8 +51,7 @@ extension PushConsumer {
         let queues = state.withLockedValue { Array($0.processQueues.keys) }.filter { $0.topic == topic }
         var offsets: [MessageQueue: JSONValue] = [:]
         for queue in queues { offsets[queue] = .integer(offsetStore.offset(of: queue) ?? -1) }
-        return ConsumerAdminBodies.object(
-            values: ["consumerTable": .object([:])], rawMembers: ["messageQueueTable": ConsumerAdminBodies.queueKeyedObject(offsets)])
+        return ConsumerAdminBodies.status(offsets: offsets)
     }
 
     /// Decodes the stored message in the request's body, hands it to the listener once (outside the

@@ -216,9 +216,7 @@ public final class PushConsumer: Sendable {
         let actions = state.withLockedValue { $0.machine.dropAll() }
         await perform(actions)
         if let registration = notifyRegistration.withLockedValue({ $0.take() }) { client.removeInboundHandler(registration) }
-        for registration in adminRegistrations.withLockedValue({ registrations in defer { registrations = [] }; return registrations }) {
-            client.removeInboundHandler(registration)
-        }
+        removeAdminHandlers()
         await client.unregisterConsumer(group: configuration.group)
         await client.shutdown()
     }
