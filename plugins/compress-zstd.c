@@ -18,7 +18,10 @@
  * its first call and reused by every later call (a context holds ~100 KiB-1 MiB of tables; making
  * one per message would cost more than compressing a small message). They hang off a pthread key
  * of the instance; the key's destructor frees them when the thread exits, and destroy frees those
- * of threads still alive. Concurrent calls need no locking beyond registering a new thread.
+ * of threads still alive. Concurrent calls need no locking beyond registering a new thread. Every
+ * call resets its context (session and parameters) and then sets the frame format, the level (or
+ * the prepared dictionary, whose CDict carries its level) and the dictionary, so no call inherits
+ * another's settings or a reference to a dictionary released since.
  *
  * Prepared dictionaries: one zstd_prepared holds a ZSTD_CDict (digested for its level) and a
  * ZSTD_DDict, both copies of the host's bytes; zstd only reads them, so any number of threads may
