@@ -23,7 +23,7 @@
 #                                  rate_ratio: dict_rate / none_rate)
 #
 # Knobs: MESSAGES (200000), WARMUP (2000; at least compressionDictionarySampleCount = 1000),
-# ROUNDS (3; rates are medians), WINDOW (256), LEVEL (3), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
+# ROUNDS (3; rates are medians), WINDOW (256), LEVEL (3), FRAME (compact|standard: compress-zstd's frame setting), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
 # DATA_ROOT (/tmp), STEP_TIMEOUT (600 s per client run), TRAIN_TIMEOUT (120 s).
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -33,6 +33,7 @@ WARMUP="${WARMUP:-2000}"
 ROUNDS="${ROUNDS:-3}"
 WINDOW="${WINDOW:-256}"
 LEVEL="${LEVEL:-3}"
+FRAME="${FRAME:-compact}"
 SCRATCH="${SCRATCH:-.build}"
 DATA_ROOT="${DATA_ROOT:-/tmp}"
 STEP_TIMEOUT="${STEP_TIMEOUT:-600}"
@@ -84,7 +85,7 @@ start_broker() {
   namesrv=$(pick_port 29976)
   "${SRV_PIN[@]}" "$BIN/petrel-broker" --storePathRootDir "$BROKER_DIR" --brokerIP1 127.0.0.1 \
     --listenPort "$port" --namesrvListenPort "$namesrv" --flushDiskType ASYNC_FLUSH \
-    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL" >"$BROKER_DIR.log" 2>&1 &
+    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL" --compressorPluginConfig "frame=$FRAME" >"$BROKER_DIR.log" 2>&1 &
   BROKER_PID=$!
   NAMESRV="127.0.0.1:$namesrv"
   BROKER_ADDR="127.0.0.1:$port"
@@ -116,7 +117,7 @@ produce() {
     "$out" || fail "produce to $1 reported errors: $out"
 }
 
-say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL ROUNDS=$ROUNDS"
+say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL FRAME=$FRAME ROUNDS=$ROUNDS"
 start_broker || fail "petrel-broker did not start"
 declare -A ATTRIBUTES=(
   [none]="+compression.type=none"
