@@ -23,7 +23,7 @@
 #                                  rate_ratio: dict_rate / none_rate)
 #
 # Knobs: MESSAGES (200000), WARMUP (2000; at least compressionDictionarySampleCount = 1000),
-# ROUNDS (3; rates are medians), WINDOW (256), LEVEL (3), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
+# ROUNDS (3; rates are medians), WINDOW (256), LEVEL (3), FRAME (compact|standard: compress-zstd's frame setting), PIN (split|same|none, as compare.sh), SCRATCH (.build), SKIP_BUILD=1,
 # DATA_ROOT (/tmp), STEP_TIMEOUT (600 s per client run), TRAIN_TIMEOUT (120 s).
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -33,6 +33,7 @@ WARMUP="${WARMUP:-2000}"
 ROUNDS="${ROUNDS:-3}"
 WINDOW="${WINDOW:-256}"
 LEVEL="${LEVEL:-3}"
+FRAME="${FRAME:-compact}"
 SCRATCH="${SCRATCH:-.build}"
 DATA_ROOT="${DATA_ROOT:-/tmp}"
 STEP_TIMEOUT="${STEP_TIMEOUT:-600}"
@@ -58,7 +59,8 @@ fail() { say "FAILED: $*"; [ -n "$BROKER_DIR" ] && tail -5 "$BROKER_DIR.log" >&2
 
 start_broker() {
   start_petrel_broker petrel-compression 21911 29976 --flushDiskType ASYNC_FLUSH \
-    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL"
+    --pluginDirectory "$PLUGINS" --compressorPlugin compress-zstd --compressionLevel "$LEVEL" \
+    --compressorPluginConfig "frame=$FRAME"
 }
 
 admin() { "$BIN/petrel-admin" "$@" -n "$NAMESRV"; }
@@ -81,7 +83,7 @@ produce() {
     "$out" || fail "produce to $1 reported errors: $out"
 }
 
-say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL ROUNDS=$ROUNDS"
+say "# $(date -Is) compression: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), PIN=$PIN MESSAGES=$MESSAGES WARMUP=$WARMUP WINDOW=$WINDOW LEVEL=$LEVEL FRAME=$FRAME ROUNDS=$ROUNDS"
 start_broker || fail "petrel-broker did not start"
 declare -A ATTRIBUTES=(
   [none]="+compression.type=none"

@@ -13,6 +13,10 @@
  *   trained-per-call   a ZDICT-trained 16 KiB dictionary digested on every call
  *   trained-prepared   the trained dictionary digested once: what prepare_dictionary/compress_prepared do
  *   context-per-call   plain, with a new ZSTD_CCtx per message (compress-zstd before ABI 1.1)
+ *   plain-compact      plain, as compress-zstd's frame=compact: magicless, no dictionary id, no content
+ *                      size, through ZSTD_compress2 on a context reset per message
+ *   trained-compact    trained-prepared the same compact way (ZSTD_CCtx_refCDict): what the plugin does
+ * The other modes write standard frames (compress-zstd's frame=standard, or before compact frames).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <zdict.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_format */
 #include <zstd.h>
 
 typedef struct event { char *bytes; size_t length; } event;
@@ -78,16 +83,26 @@ int main(int argc, char **argv) {
     size_t capacity = ZSTD_compressBound(1000);
     char *destination = malloc(capacity);
     ZSTD_CCtx *context = ZSTD_createCCtx();
-    const char *names[] = {"plain", "raw-per-call", "raw-prepared", "trained-per-call", "trained-prepared", "context-per-call"};
-    for (int mode = 0; mode < 6; mode++) {
+    const char *names[] = {"plain", "raw-per-call", "raw-prepared", "trained-per-call", "trained-prepared", "context-per-call",
+                           "plain-compact", "trained-compact"};
+    for (int mode = 0; mode < 8; mode++) {
         const char *dictionary = mode <= 2 ? raw : trained;
-        size_t dictionary_length = mode == 0 || mode == 5 ? 0 : mode <= 2 ? raw_length : trained_length;
-        ZSTD_CDict *prepared = mode == 2 || mode == 4 ? ZSTD_createCDict(dictionary, dictionary_length, 3) : NULL;
+        size_t dictionary_length = mode == 0 || mode == 5 || mode == 6 ? 0 : mode <= 2 ? raw_length : trained_length;
+        ZSTD_CDict *prepared = mode == 2 || mode == 4 || mode == 7 ? ZSTD_createCDict(dictionary, dictionary_length, 3) : NULL;
         size_t in = 0, out = 0;
         double start = seconds();
         for (size_t index = 0; index < event_count; index++) {
             size_t result;
-            if (mode == 5) {
+            if (mode >= 6) {
+                ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters);
+                ZSTD_CCtx_setParameter(context, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+                ZSTD_CCtx_setParameter(context, ZSTD_c_dictIDFlag, 0);
+                ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 0);
+                ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0);
+                if (prepared != NULL) ZSTD_CCtx_refCDict(context, prepared);
+                else ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, 3);
+                result = ZSTD_compress2(context, destination, capacity, events[index].bytes, events[index].length);
+            } else if (mode == 5) {
                 ZSTD_CCtx *fresh = ZSTD_createCCtx();
                 result = ZSTD_compressCCtx(fresh, destination, capacity, events[index].bytes, events[index].length, 3);
                 ZSTD_freeCCtx(fresh);
