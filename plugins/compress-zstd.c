@@ -9,10 +9,14 @@
  * envelope already records the original length and the dictionary id, and the host always passes the
  * exact original size as the decompression capacity and checks the written size, so those fields
  * only repeat it: dropping them saves ~8-10 bytes per message (~7 % of a ~120-byte compressed JSON
- * event). COMPACT FRAMES ARE NOT STANDARD ZSTD: only this plugin configured with frame=compact reads
- * them (the zstd CLI and frame=standard do not, nor does compact read standard frames), and nothing
- * in the frame says which dictionary it needs: whoever stores them must record that, as the store's
- * envelope does. "standard" writes ordinary zstd frames (magic, dictionary id, content size).
+ * event). COMPACT FRAMES ARE NOT STANDARD ZSTD: only this plugin reads them (the zstd CLI does not),
+ * and nothing in the frame says which dictionary it needs: whoever stores them must record that, as
+ * the store's envelope does. "standard" writes ordinary zstd frames (magic, dictionary id, content
+ * size). The setting only chooses what is WRITTEN: decompression reads both kinds whatever the
+ * setting, telling them apart by the first four bytes. A standard frame starts with the magic number
+ * 28 B5 2F FD; a compact one starts with its Frame_Header_Descriptor, and 0x28 has the descriptor's
+ * reserved bit 3 set, so no valid compact frame starts like a standard one. A store written under
+ * one setting therefore stays readable after the broker or a consumer is configured with the other.
  *
  * Contexts: every thread that calls the plugin gets its own ZSTD_CCtx and ZSTD_DCtx, created on
  * its first call and reused by every later call (a context holds ~100 KiB-1 MiB of tables; making
@@ -145,10 +149,17 @@ static size_t begin_compression(const zstd_settings *settings, ZSTD_CCtx *contex
     return result;
 }
 
-/* The decompression counterpart: a new session, no dictionary, the instance's frame format. */
-static size_t begin_decompression(const zstd_settings *settings, ZSTD_DCtx *context) {
+/* True when `source` starts with the zstd magic number (a standard frame; see the top comment). */
+static int is_standard_frame(const uint8_t *source, size_t source_length) {
+    static const uint8_t magic[4] = {0x28, 0xB5, 0x2F, 0xFD}; /* ZSTD_MAGICNUMBER, little-endian */
+    return source_length >= sizeof magic && memcmp(source, magic, sizeof magic) == 0;
+}
+
+/* The decompression counterpart: a new session, no dictionary, and the frame format the frame
+ * itself shows, whatever this instance writes. */
+static size_t begin_decompression(ZSTD_DCtx *context, const uint8_t *source, size_t source_length) {
     size_t result = ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters);
-    if (ZSTD_isError(result) || !settings->compact) return result;
+    if (ZSTD_isError(result) || is_standard_frame(source, source_length)) return result;
     return ZSTD_DCtx_setParameter(context, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 }
 
@@ -177,7 +188,7 @@ static int32_t zstd_decompress(void *instance, const petrel_compression_options 
     zstd_settings *settings = instance;
     thread_contexts *contexts = contexts_of(settings);
     if (contexts == NULL) return fail(error, 2, "decompress", "out of memory for a zstd context");
-    size_t result = begin_decompression(settings, contexts->decompress);
+    size_t result = begin_decompression(contexts->decompress, source, source_length);
     if (!ZSTD_isError(result) && options->dictionary != NULL && options->dictionary_length > 0)
         result = ZSTD_DCtx_loadDictionary_byReference(contexts->decompress, options->dictionary,
                                                       options->dictionary_length);
@@ -234,7 +245,7 @@ static int32_t zstd_decompress_prepared(void *instance, void *prepared, const ui
     thread_contexts *contexts = contexts_of(settings);
     if (contexts == NULL) return fail(error, 2, "decompress_prepared", "out of memory for a zstd context");
     const zstd_prepared *dictionary = prepared;
-    size_t result = begin_decompression(settings, contexts->decompress);
+    size_t result = begin_decompression(contexts->decompress, source, source_length);
     if (!ZSTD_isError(result)) result = ZSTD_DCtx_refDDict(contexts->decompress, dictionary->decompress);
     if (!ZSTD_isError(result))
         result = ZSTD_decompressDCtx(contexts->decompress, destination, destination_capacity, source, source_length);
