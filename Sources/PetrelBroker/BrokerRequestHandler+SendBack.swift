@@ -54,28 +54,9 @@ extension BrokerRequestHandler {
 
         var maximum = settings.retryMaxTimes
         if request.version >= Self.maxReconsumeTimesVersion, let askedMaximum { maximum = askedMaximum }
-        let target: TopicConfig
-        let queueId: Int32
-        if original.reconsumeTimes >= maximum || delayLevel < 0 {
-            let deadName = SystemNames.deadLetterTopic(group: group)
-            let dead = topics.ensure(deadName, queueNumbers: 1, perm: .readWrite)
-            report(dead.persistFailure, while: "creating \(deadName)")
-            if dead.created { topicsChanged() }
-            guard dead.topic.perm.isWritable else {
-                throw RequestFailure(.noPermission, "the topic[\(deadName)] sending message is forbidden")
-            }
-            target = dead.topic
-            queueId = 0
-            properties[PropertyKey.delayLevel] = nil
-            logger.info("redeliveries exhausted, storing in the dead-letter topic", metadata: [
-                "group": "\(group)", "reconsumeTimes": "\(original.reconsumeTimes)", "offset": "\(offset)",
-            ])
-        } else {
-            target = retry.topic
-            queueId = Int32.random(in: 0..<max(settings.retryQueueNums, 1))
-            let level = delayLevel == 0 ? 3 + original.reconsumeTimes : delayLevel
-            properties[PropertyKey.delayLevel] = String(level)
-        }
+        let (target, queueId) = try sendBackTarget(
+            group: group, original: original, offset: offset, exhausted: original.reconsumeTimes >= maximum || delayLevel < 0,
+            delayLevel: delayLevel, retry: retry.topic, retryQueueCount: settings.retryQueueNums, properties: &properties)
 
         let message = StoredMessage(
             message: Message(topic: target.topicName, flag: original.message.flag, properties: properties, body: original.message.body),
@@ -98,6 +79,32 @@ extension BrokerRequestHandler {
             logger.error("storing a sent-back message failed", metadata: ["error": "\(reason)"])
             throw RequestFailure(.systemError, "storing the sent-back message failed: \(reason)")
         }
+    }
+
+    /// Where a sent-back message goes: the group's dead-letter topic (queue 0, no delay) once its
+    /// redeliveries are exhausted or the client asks for it (negative delay level), else a random
+    /// queue of the retry topic with the delay level set (0 means the broker's schedule: 3 + times).
+    private func sendBackTarget(
+        group: String, original: StoredMessage, offset: Int64, exhausted: Bool, delayLevel: Int32, retry: TopicConfig,
+        retryQueueCount: Int32, properties: inout MessageProperties
+    ) throws(RequestFailure) -> (TopicConfig, Int32) {
+        guard exhausted else {
+            let level = delayLevel == 0 ? 3 + original.reconsumeTimes : delayLevel
+            properties[PropertyKey.delayLevel] = String(level)
+            return (retry, Int32.random(in: 0..<max(retryQueueCount, 1)))
+        }
+        let deadName = SystemNames.deadLetterTopic(group: group)
+        let dead = topics.ensure(deadName, queueNumbers: 1, perm: .readWrite)
+        report(dead.persistFailure, while: "creating \(deadName)")
+        if dead.created { topicsChanged() }
+        guard dead.topic.perm.isWritable else {
+            throw RequestFailure(.noPermission, "the topic[\(deadName)] sending message is forbidden")
+        }
+        properties[PropertyKey.delayLevel] = nil
+        logger.info("redeliveries exhausted, storing in the dead-letter topic", metadata: [
+            "group": "\(group)", "reconsumeTimes": "\(original.reconsumeTimes)", "offset": "\(offset)",
+        ])
+        return (dead.topic, 0)
     }
 
     /// Creates or replaces a consumer group's settings from a `SubscriptionGroupConfig` JSON body
