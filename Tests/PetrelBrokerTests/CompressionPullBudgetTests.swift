@@ -1,0 +1,42 @@
+import NIOCore
+import PetrelCore
+import PetrelRemoting
+import PetrelStore
+import Testing
+
+@testable import PetrelBroker
+
+/// Pull responses with plain bodies (official clients) keep to the pull byte budget although the
+/// store measured it in compressed bytes.
+@Suite struct CompressionPullBudgetTests {
+    @Test func plainBodiesOfHighlyCompressibleMessagesStayWithinThePullByteBudget() async throws {
+        let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
+        defer { fixture.directory.remove() }
+        let created = await fixture.handle(CompressionFixtures.updateTopic(
+            "Sparse", attributes: "+compression.type=zstd,+compression.dictionary=false"))
+        #expect(created.responseCode == .success, "\(created.remark ?? "")")
+        // 60 KiB of one letter (the fixture's limit is 64 KiB) compresses to a few dozen bytes: 32
+        // fit one pull's stored budget, while their plain bodies take 1.9 MiB.
+        let bodySize = 60 * 1024
+        let bodies = (0..<32).map { index in String(repeating: Character(UnicodeScalar(UInt8(65 + index))), count: bodySize) }
+        for body in bodies {
+            #expect(await fixture.handle(Requests.send(topic: "Sparse", body: body)).responseCode == .success)
+        }
+        await fixture.waitForQueue("Sparse", count: Int64(bodies.count))
+
+        let verbatim = await fixture.handle(CompressionFixtures.pull("Sparse", offset: 0, acceptsZstd: true))
+        #expect(try Requests.messages(in: verbatim).count == bodies.count, "the stored bodies all fit one pull")
+
+        let first = await fixture.handle(CompressionFixtures.pull("Sparse", offset: 0, acceptsZstd: false))
+        #expect(first.responseCode == .success)
+        let size = first.body?.readableBytes ?? 0
+        #expect(size <= BrokerRequestHandler.maximumPullBytes + bodySize + 1024, "a plain pull answered \(size) bytes")
+        let firstMessages = try Requests.messages(in: first)
+        #expect(first.extFields["nextBeginOffset"] == String(firstMessages.count), "the next pull starts after the last record sent")
+
+        let plain = try await CompressionFixtures.pullAll(fixture, "Sparse", acceptsZstd: false)
+        #expect(plain.count == bodies.count)
+        #expect(plain.map { String(buffer: $0.message.body) } == bodies, "every message arrives once, in order, across pulls")
+        try await fixture.close()
+    }
+}
