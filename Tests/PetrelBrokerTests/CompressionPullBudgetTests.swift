@@ -39,4 +39,27 @@ import Testing
         #expect(plain.map { String(buffer: $0.message.body) } == bodies, "every message arrives once, in order, across pulls")
         try await fixture.close()
     }
+
+    @Test func aReEncodedRecordDiffersFromTheStoredOneOnlyInBodyChecksumAndCompressionBits() async throws {
+        let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
+        defer { fixture.directory.remove() }
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Events", attributes: "+compression.type=zstd,+compression.dictionary=false"))
+        let bodies = (0..<5).map(CompressionFixtures.event)
+        for body in bodies {
+            #expect(await fixture.handle(Requests.send(topic: "Events", body: body, tags: "TagA", keys: "K1 K2")).responseCode == .success)
+        }
+        await fixture.waitForQueue("Events", count: Int64(bodies.count))
+        let stored = try await CompressionFixtures.pullAll(fixture, "Events", acceptsZstd: true)
+        let plain = try await CompressionFixtures.pullAll(fixture, "Events", acceptsZstd: false)
+        try #require(stored.count == bodies.count && plain.count == bodies.count)
+        for (original, served) in zip(stored, plain) {
+            #expect(original.sysFlag.compression == .zstd && served.sysFlag.compression == nil)
+            var expected = original
+            expected.message.body = served.message.body
+            expected.sysFlag.compression = nil
+            expected.bodyCRC = served.message.body.withUnsafeReadableBytes { CRC32.bodyChecksum($0) }
+            #expect(served == expected, "every field but the body, its checksum and the compression bits is kept")
+        }
+        try await fixture.close()
+    }
 }
