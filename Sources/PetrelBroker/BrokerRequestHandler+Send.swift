@@ -8,6 +8,9 @@ extension BrokerRequestHandler {
     /// The body CRC sends are built with: the store computes the real one at put (over the body as
     /// stored, after compression), so computing it here too cost ~4 % of the broker's CPU per send.
     static let checksumComputedByStore: Int32 = 0
+    /// The largest body a send may be compressed with on its connection's event loop; a larger
+    /// one, on a broker with a compressor, is handled off the loop (`sendOnEventLoop` declines it).
+    static let largestBodyCompressedOnEventLoop = 16 * 1024
 
     /// Where a send goes once topic, retry rules and queue are settled.
     struct SendTarget {
@@ -40,6 +43,9 @@ extension BrokerRequestHandler {
         default: return nil
         }
         guard store.configuration.flushMode != .sync else { return nil }
+        // Compressing a large body (milliseconds at high levels) would stall every connection of
+        // the loop; such sends take the task path, off the loop.
+        if compression.compressor != nil, (request.body?.readableBytes ?? 0) > Self.largestBodyCompressedOnEventLoop { return nil }
         do throws(RequestFailure) {
             let prepared = try compressing(try prepareSend(request, client: client))
             let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages)

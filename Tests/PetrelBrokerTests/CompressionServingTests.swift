@@ -6,9 +6,9 @@ import Testing
 
 @testable import PetrelBroker
 
-/// Pull responses with plain bodies (official clients) keep to the pull byte budget although the
-/// store measured it in compressed bytes.
-@Suite struct CompressionPullBudgetTests {
+/// Serving compressed topics: plain-body pulls within the pull byte budget (which the store
+/// measures in compressed bytes), faithful re-encoding, large bodies compressed off the event loop.
+@Suite struct CompressionServingTests {
     @Test func plainBodiesOfHighlyCompressibleMessagesStayWithinThePullByteBudget() async throws {
         let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
         defer { fixture.directory.remove() }
@@ -60,6 +60,22 @@ import Testing
             expected.bodyCRC = served.message.body.withUnsafeReadableBytes { CRC32.bodyChecksum($0) }
             #expect(served == expected, "every field but the body, its checksum and the compression bits is kept")
         }
+        try await fixture.close()
+    }
+
+    @Test func largeBodiesAreNotCompressedOnTheEventLoop() async throws {
+        let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
+        defer { fixture.directory.remove() }
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Large", attributes: "+compression.type=zstd,+compression.dictionary=false"))
+        let limit = BrokerRequestHandler.largestBodyCompressedOnEventLoop
+        let small = fixture.handler.sendOnEventLoop(Requests.send(topic: "Large", body: String(repeating: "s", count: limit)), client: FakeClientChannel())
+        #expect(small?.responseCode == .success, "a body up to the limit is still stored on the loop")
+        let large = Requests.send(topic: "Large", body: String(repeating: "l", count: limit + 1))
+        #expect(fixture.handler.sendOnEventLoop(large, client: FakeClientChannel()) == nil, "a larger body goes to the task path")
+        #expect(await fixture.handle(large).responseCode == .success)
+        await fixture.waitForQueue("Large", count: 2)
+        let stored = try await CompressionFixtures.pullAll(fixture, "Large", acceptsZstd: true)
+        #expect(stored.map(\.sysFlag.compression) == [.zstd, .zstd])
         try await fixture.close()
     }
 }
