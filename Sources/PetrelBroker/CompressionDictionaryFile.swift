@@ -78,15 +78,16 @@ enum CompressionDictionaryFile {
         return CompressionDictionary(id: id, topic: topic, bytes: Array(bytes[(lengthAt + 4)..<(lengthAt + 4 + length)]))
     }
 
-    /// Writes `dictionary` durably (the directory is created and synced on first use).
+    /// Writes `dictionary` durably: the directory chain's entries are synced on every write, not
+    /// only by the writer that created it (another topic's training may have made it a moment
+    /// before and not synced it yet). Dictionaries are written rarely, so the two syncs cost nothing.
     static func write(_ dictionary: CompressionDictionary, storeRoot: String) throws(BrokerError) {
         let directory = directory(storeRoot: storeRoot)
         let path = path(storeRoot: storeRoot, id: dictionary.id)
         do {
-            if !System.exists(directory) {
-                try System.makeDirectories(directory)
-                try System.syncDirectory(storeRoot + "/config")
-            }
+            try System.makeDirectories(directory)
+            try System.syncDirectory(storeRoot + "/config")
+            try System.syncDirectory(storeRoot)
             try AtomicFile.write(encode(dictionary), to: path)
         } catch {
             throw BrokerError(.metadataFailure, "cannot write dictionary \(path): \(error)")

@@ -213,6 +213,8 @@ enum CompressedStoreMarker {
         let path = path(storeRoot: storeRoot)
         do {
             try System.makeDirectories(storeRoot + "/config")
+            // `config` may be new: its entry must be durable too, or a crash could lose the marker.
+            try System.syncDirectory(storeRoot)
             try AtomicFile.write(Array("\(codec)\n".utf8), to: path)
         } catch {
             throw BrokerError(.metadataFailure, "cannot write \(path): \(error)")
