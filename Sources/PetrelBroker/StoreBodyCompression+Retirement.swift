@@ -25,7 +25,7 @@ extension StoreBodyCompression {
     /// Returns the ids deleted.
     @discardableResult
     public func retireDictionaries(minimumOffset: Int64, maximumOffset: Int64) -> [UInt32] {
-        let (changed, deleted, retired): (Bool, [UInt32], [UInt32: Int64]) = state.withLock { state in
+        let (changed, deleted): (Bool, [UInt32]) = state.withLock { state in
             var changed = false
             var deleted: [UInt32] = []
             for (id, dictionary) in state.dictionaries where state.current[dictionary.topic] != id {
@@ -47,7 +47,7 @@ extension StoreBodyCompression {
                 state.decompressing[id] = nil
                 state.compressing = state.compressing.filter { $0.key.id != id }
             }
-            return (changed || !deleted.isEmpty, deleted, state.retiredOffsets)
+            return (changed || !deleted.isEmpty, deleted)
         }
         guard changed, let storeRoot else { return deleted }
         do throws(BrokerError) {
@@ -57,7 +57,7 @@ extension StoreBodyCompression {
                 }
                 logger.info("deleted a compression dictionary no stored message uses", metadata: ["dictionary": "\(id)"])
             }
-            try Self.writeRetired(retired, storeRoot: storeRoot)
+            try persistRetired(storeRoot: storeRoot)
         } catch {
             logger.error("retiring compression dictionaries failed; the next pass tries again", metadata: ["error": "\(error)"])
         }
@@ -73,18 +73,31 @@ extension StoreBodyCompression {
             return envelope.map(\.dictionaryId).flatMap { $0 == 0 ? nil : $0 }
         })
         guard !ids.isEmpty else { return }
-        let retired: [UInt32: Int64]? = state.withLock { state in
+        let wasRetired: Bool = state.withLock { state in
             var wasRetired = false
             for id in ids {
                 if case .retired = state.retirement[id] { wasRetired = true }
                 state.retirement[id] = nil
             }
-            return wasRetired ? state.retiredOffsets : nil
+            return wasRetired
         }
-        guard let retired, let storeRoot else { return }
-        do { try Self.writeRetired(retired, storeRoot: storeRoot) } catch {
+        guard wasRetired, let storeRoot else { return }
+        do { try persistRetired(storeRoot: storeRoot) } catch {
             logger.error("cannot record that a retired dictionary is in use again", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Writes the retired offsets as they are now. Writers are serialised and each snapshots the
+    /// state inside the lock: with snapshots taken before it, a pass and a re-store writing at once
+    /// could land the older snapshot last (a dictionary back in use persisted as retired, deleted
+    /// after a restart while re-stored bodies use it), and they shared one temporary file.
+    func persistRetired(storeRoot: String) throws(BrokerError) {
+        let failure: BrokerError? = retiredFileLock.withLock { _ in
+            let retired = state.withLock { $0.retiredOffsets }
+            do throws(BrokerError) { try Self.writeRetired(retired, storeRoot: storeRoot) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// Writes `id offset` lines, crash-safely.

@@ -30,6 +30,9 @@ public final class StoreBodyCompression: Sendable {
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.
     let markerLock = Mutex<Void>(())
+    /// Serialises writes of the retired-offsets file; each writer takes its snapshot inside it, so
+    /// an older snapshot never lands after a newer one and no two writers share the temporary file.
+    let retiredFileLock = Mutex<Void>(())
     /// Where failures are reported.
     let logger: Logger
 
