@@ -83,14 +83,15 @@ struct CallbackInvokeTests {
             let client = RemotingNetworkTests.makeClient()
             let connection = try await client.connection(to: server.address)
             let log = CompletionLog()
-            // Answered at once: the timer stays armed for its 300 ms deadline and finds nothing then.
+            // Answered at once: the timer stays armed for its 2 s deadline and finds nothing then.
             let quick = RemotingCommand.request(code: TestCode.echo)
-            connection.invoke(quick, timeout: .milliseconds(300), completion: log.completion(for: quick))
-            let slow = RemotingCommand.request(code: TestCode.sleep, extFields: ["sleepMilliseconds": "4000"])
-            connection.invoke(slow, timeout: .milliseconds(800), completion: log.completion(for: slow))
+            connection.invoke(quick, timeout: .seconds(2), completion: log.completion(for: quick))
+            let slow = RemotingCommand.request(code: TestCode.sleep, extFields: ["sleepMilliseconds": "15000"])
+            connection.invoke(slow, timeout: .seconds(3), completion: log.completion(for: slow))
             #expect(await eventually(within: .seconds(30)) { log.count == 2 })
-            #expect((try? log.result(of: quick.opaque)?.get())?.remark == "echo")
-            // Answered only after 4 s: a success would mean the 800 ms timeout never fired.
+            let quickResult = log.result(of: quick.opaque)
+            #expect((try? quickResult?.get())?.remark == "echo", "quick: \(String(describing: quickResult))")
+            // Answered only after 15 s: a success would mean the 3 s timeout never fired.
             guard case .failure(let error) = log.result(of: slow.opaque) else {
                 Issue.record("the slow request was not timed out: \(String(describing: log.result(of: slow.opaque)))")
                 return
