@@ -149,4 +149,27 @@ struct CallbackInvokeTests {
             await client.shutdown()
         }
     }
+
+    @Test("an invoke from an already cancelled task fails .cancelled, is never written, and leaves the outbox draining", .timeLimit(.minutes(1)))
+    func cancelledBeforeStart() async throws {
+        try await ServerFixture.with { server in
+            let client = RemotingNetworkTests.makeClient()
+            let connection = try await client.connection(to: server.address)
+            let (gate, gateOpen) = AsyncStream<Void>.makeStream()
+            let cancelled = Task { () -> RemotingError? in
+                for await _ in gate {}  // ends once the task is cancelled
+                return await RemotingNetworkTests.failure { () async throws(RemotingError) in
+                    try await connection.invoke(.request(code: TestCode.echo, extFields: ["which": "cancelled"]), timeout: .seconds(30))
+                }
+            }
+            cancelled.cancel()
+            #expect(await cancelled.value?.code == .cancelled)
+            // The cancelled request was first in the outbox: the next one must still be written.
+            let response = try await connection.invoke(.request(code: TestCode.echo, extFields: ["which": "next"]), timeout: .seconds(20))
+            #expect(response.extFields["which"] == "next")
+            #expect(server.handler.received.withLock { $0.map { $0.extFields["which"] } } == ["next"])
+            gateOpen.finish()
+            await client.shutdown()
+        }
+    }
 }
