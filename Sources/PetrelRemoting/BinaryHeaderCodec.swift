@@ -38,7 +38,9 @@ public enum BinaryHeaderCodec {
         let extLength = try readLength(&header, of: "ext fields")
         guard var entries = header.readSlice(length: extLength) else { throw truncated("ext fields") }
         var extFields: [String: String] = [:]
-        extFields.reserveCapacity(entryCount(entries))
+        // Capped: the count comes from the peer's bytes, and a frame of tiny or duplicate entries
+        // would otherwise reserve far more memory than its own size for fields that are never kept.
+        extFields.reserveCapacity(min(entryCount(entries), Self.reservedEntriesLimit))
         while entries.readableBytes > 0 {
             guard let keyLength = entries.readInteger(as: Int16.self), keyLength >= 0 else {
                 throw RemotingError(.badHeader, "binary header: bad ext key length")
@@ -99,6 +101,10 @@ public enum BinaryHeaderCodec {
         }
         return count
     }
+
+    /// The most ext entries `decode` reserves room for up front (a send request has 12 or 13); more
+    /// grow the dictionary as they are inserted.
+    static let reservedEntriesLimit = 64
 
     /// An int32 length that must be non-negative.
     private static func readLength(_ buffer: inout ByteBuffer, of field: String) throws(RemotingError) -> Int {

@@ -176,6 +176,22 @@ struct HeaderCodecTests {
         }
     }
 
+    @Test("a binary header of many empty ext entries does not reserve a dictionary slot for each")
+    func binaryManyEmptyEntries() throws {
+        // 100,000 six-byte entries with empty keys and values: nothing to keep, so the decoded fields
+        // must not cost ~3 MiB of reserved slots (a 16 MiB frame of them would cost ~130 MiB).
+        let entries = 100_000
+        var header = ByteBuffer(bytes: [0, 10, 1, 0, 63, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0])
+        header.writeInteger(Int32(entries * 6))
+        for _ in 0..<entries {
+            header.writeInteger(Int16(0))
+            header.writeInteger(Int32(0))
+        }
+        let command = try BinaryHeaderCodec.decode(header)
+        #expect(command.extFields.isEmpty)
+        #expect(command.extFields.capacity <= 1024)
+    }
+
     @Test("values that do not fit the binary header are .encodeFailed")
     func binaryDoesNotFit() {
         for command in [

@@ -19,6 +19,8 @@ enum TestCode {
     static let callBack = RequestCode(rawValue: 9005)
     /// Answers with a response code that does not fit a binary header's int16.
     static let unencodable = RequestCode(rawValue: 9006)
+    /// Answered on the event loop (`handleOnEventLoop`) with the request's fields: the deferred-flush path.
+    static let echoOnEventLoop = RequestCode(rawValue: 9007)
 }
 
 /// The request handler of the test servers: records every request and acts by `TestCode`.
@@ -54,6 +56,12 @@ final class TestHandler: RemotingRequestHandler {
         default:
             return request.response(code: .requestCodeNotSupported, remark: "unknown test code \(request.code)")
         }
+    }
+
+    /// Answers `echoOnEventLoop` in place; everything else runs in `handle`.
+    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
+        guard request.requestCode == TestCode.echoOnEventLoop else { return nil }
+        return request.response(remark: "echo on the event loop", extFields: request.extFields)
     }
 
     /// How many requests with `code` were handled.
