@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PetrelCore
 import PetrelPluginHost
@@ -87,7 +88,10 @@ extension StoreBodyCompression {
             return (current, samples)
         }
         if let ready {
-            Task.detached(priority: .utility) { [self] in train(topic: topic, samples: ready) }
+            // A thread of its own, not a task: training (ZDICT, ~0.1-1 s of CPU) and the dictionary
+            // file's fsyncs block, and on the cooperative pool (one thread per core) they would
+            // stall every task of the broker meanwhile (SYNC_FLUSH sends, long polling, timers).
+            Thread.detachNewThread { [self] in train(topic: topic, samples: ready) }
         }
         return dictionary
     }

@@ -97,6 +97,9 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// `.invalidRequest` for a response or oneway command or an opaque already outstanding here.
     public func invoke(_ request: RemotingCommand, timeout: Duration) async throws(RemotingError) -> RemotingCommand {
         if let refusal = refusal(of: request) { throw refusal }
+        // A task cancelled already never registers its request: the cancellation handler below runs
+        // before the request exists, and an outbox drain could write it before a later check.
+        if Task.isCancelled { throw RemotingError.cancelled(address: remoteAddress) }
         let opaque = request.opaque
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

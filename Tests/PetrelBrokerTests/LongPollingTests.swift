@@ -40,7 +40,9 @@ import Testing
         #expect(response.responseCode == .pullNotFound)
         #expect(response.extFields["nextBeginOffset"] == "1")
         #expect(response.extFields["maxOffset"] == "1")
-        #expect(waited >= .milliseconds(300) && waited < .seconds(3))
+        // Held for the asked 300 ms, not for the broker's 20 s maximum (the upper bound leaves room for
+        // a test process whose threads are all busy on a 2-core machine).
+        #expect(waited >= .milliseconds(300) && waited < BrokerRequestHandler.maximumSuspend)
         #expect(fixture.handler.longPolling.heldCount == 0)
         try await fixture.close()
     }

@@ -114,7 +114,7 @@ import Testing
         let first = try Self.service(fixture)
         #expect(await first.round(now: base + 20_000).delivered == 1)
         // The watermark is written once the delivered copy is flushed (20 ms flush interval here).
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while first.persistedWatermark < 1, ContinuousClock.now < deadline {
             first.persist(force: true)
             await Task.yield()
@@ -159,7 +159,7 @@ import Testing
         #expect(try System.listDirectory(directory).filter { $0 != "checkpoint" }.count == 3, "4 entries per file")
         #expect(await service.round(now: base + 10).delivered == 9)
         #expect(service.watermark == 9)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while service.persistedWatermark < 9, ContinuousClock.now < deadline {
             service.persist(force: true)
             await Task.yield()

@@ -58,7 +58,7 @@ struct RemotingNetworkTests {
                     group.addTask {
                         let request = RemotingCommand.request(
                             code: TestCode.sleep, extFields: ["index": "\(index)", "sleepMilliseconds": "\(Int.random(in: 0...40))"])
-                        let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(5))
+                        let response = try await client.invoke(address: server.address, request: request, timeout: .seconds(20))
                         #expect(response.opaque == request.opaque)
                         #expect(response.extFields["index"] == "\(index)")
                     }
