@@ -25,7 +25,9 @@ import Testing
     private func runKillRounds(flush: FlushMode, rounds: Int, label: String) async throws {
         let executable = try KillChild.writerExecutable()
         let directory = StoreTestDirectory(label)
-        defer { directory.remove() }
+        // A failed round keeps the store (and the children's stderr) for inspection.
+        var keep = false
+        defer { if !keep { directory.remove() } }
         let root = directory.path + "/store"
         let configuration = KillChild.configuration(root: root, flush: flush)
         var model = KillModel()
@@ -34,7 +36,12 @@ import Testing
             let child = KillChild(executable: executable, root: root, flush: flush,
                                   stderrPath: directory.path + "/child-\(round).stderr", firstSequence: round * 1_000_000)
             let acks = try await child.runAndKill(runMilliseconds: Int.random(in: 50...400))
-            let store = try MessageStore.open(configuration, logger: StoreFixtures.logger)
+            let store: MessageStore
+            do { store = try MessageStore.open(configuration, logger: StoreFixtures.logger) } catch {
+                keep = true
+                Issue.record("round \(round) (\(flush.rawValue)): recovery failed: \(error); the store is kept at \(root)")
+                return
+            }
             let problems = model.verify(store: store, round: round, newAcks: acks)
             try store.close()
             #expect(problems.count == 0, """
@@ -42,7 +49,10 @@ import Testing
                 (\(acks.count) new ACKs; child stderr: \(child.stderrTail())):
                 \(problems.prefix(20).joined(separator: "\n"))
                 """)
-            if !problems.isEmpty { break }
+            if !problems.isEmpty {
+                keep = true
+                break
+            }
         }
         let elapsed = Date().timeIntervalSince(started)
         #expect(model.ackedCount > 0)
