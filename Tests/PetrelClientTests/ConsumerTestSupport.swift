@@ -27,13 +27,13 @@ struct ConsumerTestBroker {
 
     /// A client configuration with a unique instance name (one client instance per consumer).
     func clientConfiguration() -> ClientConfiguration {
-        ClientConfiguration(nameServerAddresses: [broker.nameServer], instanceName: "consumer-test-\(UUID().uuidString)")
+        testClientConfiguration(nameServers: [broker.nameServer], instanceName: "consumer-test-\(UUID().uuidString)")
     }
 
     /// Sends `request` to the broker and fails unless it answers SUCCESS.
     @discardableResult
     func invoke(_ request: RemotingCommand, address: String? = nil) async throws -> RemotingCommand {
-        let response = try await raw.invoke(address: address ?? broker.address, request: request, timeout: .seconds(10))
+        let response = try await raw.invoke(address: address ?? broker.address, request: request, timeout: .seconds(30))
         guard response.responseCode == .success else {
             throw HarnessError("request \(request.code) answered \(response.code): \(response.remark ?? "")")
         }

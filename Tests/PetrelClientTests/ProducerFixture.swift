@@ -4,6 +4,19 @@ import PetrelClient
 import PetrelCore
 import PetrelRemoting
 
+/// A send budget for tests: Java's 3 s is too little when a 2-core machine runs the whole suite
+/// (broker processes starting, every test busy) and a first route fetch or connect waits seconds.
+let testSendTimeout: Duration = .seconds(15)
+
+/// A client configuration for tests: connecting and a route query may take seconds on a saturated
+/// 2-core machine (Java's 3 s request timeout then fails tests that are not about timeouts).
+func testClientConfiguration(nameServers: [String], instanceName: String? = nil) -> ClientConfiguration {
+    var configuration = ClientConfiguration(nameServerAddresses: nameServers, instanceName: instanceName)
+    configuration.connectTimeout = .seconds(10)
+    configuration.requestTimeout = .seconds(15)
+    return configuration
+}
+
 /// Producers and topics on spawned brokers, for the producer tests.
 enum ProducerFixture {
     /// A started producer on `nameServer` with its own group and instance.
@@ -11,7 +24,8 @@ enum ProducerFixture {
         nameServer: String, group: String = "PG_\(UUID().uuidString.prefix(8))",
         configure: (inout ProducerConfiguration) -> Void = { _ in }
     ) async throws -> Producer {
-        var configuration = ProducerConfiguration(group: group, client: ClientConfiguration(nameServerAddresses: [nameServer]))
+        var configuration = ProducerConfiguration(
+            group: group, client: testClientConfiguration(nameServers: [nameServer]), sendMessageTimeout: testSendTimeout)
         configure(&configuration)
         let producer = Producer(configuration: configuration)
         try await producer.start()

@@ -35,7 +35,7 @@ import Testing
         try await ProducerFixture.createTopic("TxTopic", on: broker, raw: raw)
         let checks = Locked<[String]>([])
         let producer = TransactionProducer(
-            configuration: ProducerConfiguration(group: "PG_tx", client: ClientConfiguration(nameServerAddresses: [broker.nameServer])),
+            configuration: ProducerConfiguration(group: "PG_tx", client: testClientConfiguration(nameServers: [broker.nameServer]), sendMessageTimeout: testSendTimeout),
             listener: Self.listener(checkAnswer: .rollbackMessage, checks: checks))
         try await producer.start()
         var outcomes: [String: TransactionSendResult] = [:]
@@ -70,7 +70,7 @@ import Testing
         try await ProducerFixture.createTopic("TxCheckTopic", on: broker, raw: raw)
         let checks = Locked<[String]>([])
         let producer = TransactionProducer(
-            configuration: ProducerConfiguration(group: "PG_txcheck", client: ClientConfiguration(nameServerAddresses: [broker.nameServer])),
+            configuration: ProducerConfiguration(group: "PG_txcheck", client: testClientConfiguration(nameServers: [broker.nameServer]), sendMessageTimeout: testSendTimeout),
             listener: Self.listener(checkAnswer: .commitMessage, checks: checks))
         try await producer.start()
         let outcome = try await producer.sendMessageInTransaction(
