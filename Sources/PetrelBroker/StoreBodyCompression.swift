@@ -175,10 +175,8 @@ public final class StoreBodyCompression: Sendable {
 
     /// Adds one body to `topic`'s counters.
     func count(topic: String, received: Int, stored: Int) {
-        counters.withLock { table in
-            table[topic, default: TopicBodyBytes()].received += Int64(received)
-            table[topic, default: TopicBodyBytes()].stored += Int64(stored)
-        }
+        // One lookup of the topic per message: this runs for every stored message.
+        counters.withLock { table in table[topic, default: TopicBodyBytes()].add(received: received, stored: stored) }
     }
 }
 
@@ -193,6 +191,12 @@ public struct TopicBodyBytes: Hashable, Sendable {
     public init(received: Int64 = 0, stored: Int64 = 0) {
         self.received = received
         self.stored = stored
+    }
+
+    /// Adds one message's body sizes.
+    mutating func add(received: Int, stored: Int) {
+        self.received += Int64(received)
+        self.stored += Int64(stored)
     }
 }
 
