@@ -13,6 +13,11 @@ extension BrokerConfigurationKeys {
         "compressionMinBodySize": {
             $0.compression.defaults.minimumBodySize = Int(try integer($1, "compressionMinBodySize", 0...Int64(Int32.max)))
         },
+        "compressionRecordFormat": {
+            let text = $1.lowercased()
+            guard let format = StoredRecordFormat(rawValue: text) else { throw invalid("compressionRecordFormat", $1, "compact or standard") }
+            $0.compression.defaults.recordFormat = format
+        },
         "compressionDictionaryEnable": { $0.compression.defaults.usesDictionary = try boolean($1, "compressionDictionaryEnable") },
         "compressionDictionarySampleCount": {
             $0.compression.dictionarySampleCount = Int(try integer($1, "compressionDictionarySampleCount", 8...1_000_000))

@@ -27,6 +27,8 @@ extension BrokerRequestHandler {
             if topic != cachedTopic {
                 cachedTopic = topic
                 cachedSettings = compressionSettings(topic: topic)
+                // One queue per send, so the first message's topic decides the batch's layout.
+                if index == result.messages.startIndex { result.format = cachedSettings.effectiveRecordFormat }
             }
             result.messages[index] = compression.compressed(message, topic: topic, settings: cachedSettings)
         }

@@ -26,12 +26,14 @@ extension BrokerRequestHandler {
         var messages: [StoredMessage]
         /// Their queue.
         var queueId: Int32
+        /// How the commit log stores them (compact for a compressed topic, `compressing` decides).
+        var format: StoredRecordFormat = .standard
     }
 
     /// Checks, auto-creates, picks the queue and stores one message or a batch.
     func send(_ request: RemotingCommand, client: any ClientChannel) async throws(RequestFailure) -> RemotingCommand {
         let prepared = try compressing(try prepareSend(request, client: client))
-        let result = await store.put(batch: prepared.messages)
+        let result = await store.put(batch: prepared.messages, format: prepared.format)
         return try sendResponse(request, result, queueId: prepared.queueId)
     }
 
@@ -48,7 +50,7 @@ extension BrokerRequestHandler {
         if compression.compressor != nil, (request.body?.readableBytes ?? 0) > Self.largestBodyCompressedOnEventLoop { return nil }
         do throws(RequestFailure) {
             let prepared = try compressing(try prepareSend(request, client: client))
-            let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages)
+            let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages, format: prepared.format)
             guard flushTarget == nil else {
                 throw RequestFailure(.systemError, "the store asked to wait for a flush under ASYNC_FLUSH")
             }

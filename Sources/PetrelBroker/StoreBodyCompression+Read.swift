@@ -5,11 +5,9 @@ import PetrelStore
 
 /// The read path: stored records handed to a client that cannot decompress get their plain body.
 extension StoreBodyCompression {
-    /// Whether the stored record in `record` (a whole v1 record) has a zstd body.
+    /// Whether the stored record in `record` (a whole v1 or compact record) has a zstd body.
     static func hasZstdBody(_ record: UnsafeRawBufferPointer) -> Bool {
-        guard record.count >= StoredMessageLayout.sysFlagOffset + 4 else { return false }
-        let raw = record.loadUnaligned(fromByteOffset: StoredMessageLayout.sysFlagOffset, as: Int32.self)
-        return MessageSysFlag(rawValue: Int32(bigEndian: raw)).compression == .zstd
+        (try? StoredMessageCodec.sysFlag(ofRecord: record))?.compression == .zstd
     }
 
     /// The plain body of an enveloped zstd body.
@@ -55,7 +53,9 @@ extension StoreBodyCompression {
     /// re-encoded with the plain body.
     func write(_ record: StoredRecordSlice, verbatim: Bool, into buffer: inout ByteBuffer) throws(BrokerError) {
         if verbatim || !record.withUnsafeBytes({ Self.hasZstdBody($0) }) {
-            record.write(into: &buffer)
+            do { try record.write(into: &buffer) } catch {
+                throw BrokerError(.compressionFailure, "the record at \(record.commitLogOffset.rawValue) does not decode: \(error.message)")
+            }
             return
         }
         let stored: StoredMessage

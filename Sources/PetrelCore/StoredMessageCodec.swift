@@ -148,12 +148,23 @@ public enum StoredMessageCodec {
         parts.properties.withUnsafeBytes { writer.copy($0, at: cursor + 2) }
     }
 
-    /// Decodes one v1 record from the start of `bytes`. With `verifyChecksum`, a body whose CRC
-    /// does not match fails with `.badChecksum`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(CoreError) -> StoredMessage {
+    /// Decodes one record from the start of `bytes`: v1, or compact when `commitLogOffset` says
+    /// where it was stored (compact records exist only in the commit log). With `verifyChecksum`, a
+    /// body whose CRC (v1) or a record whose CHECK (compact) does not match fails with `.badChecksum`.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, at commitLogOffset: Int64? = nil, verifyChecksum: Bool = true
+    ) throws(CoreError) -> StoredMessage {
         typealias L = StoredMessageLayout
         let reader = RawReader(bytes: bytes)
         let totalSize = Int(try reader.int32(at: L.totalSizeOffset))
+        if try reader.int32(at: L.magicOffset) == CompactRecordLayout.magic {
+            guard let commitLogOffset else { throw CoreError(.badMagic, "a compact record decodes only with its commit-log offset") }
+            guard totalSize >= CompactRecordLayout.minimumSize, totalSize <= bytes.count else {
+                throw CoreError(.badSize, "record size \(totalSize) with \(bytes.count) bytes available")
+            }
+            return try CompactRecordCodec.decode(
+                UnsafeRawBufferPointer(rebasing: bytes[0..<totalSize]), at: commitLogOffset, verifyChecksum: verifyChecksum)
+        }
         guard totalSize >= L.fixedSize, totalSize <= bytes.count else {
             throw CoreError(.badSize, "record size \(totalSize) with \(bytes.count) bytes available")
         }
@@ -203,6 +214,12 @@ public enum StoredMessageCodec {
         typealias L = StoredMessageLayout
         let reader = RawReader(bytes: bytes)
         let totalSize = Int(try reader.int32(at: L.totalSizeOffset))
+        if try reader.int32(at: L.magicOffset) == CompactRecordLayout.magic {
+            guard totalSize <= bytes.count else { throw CoreError(.badSize, "record size \(totalSize) with \(bytes.count) bytes available") }
+            let record = UnsafeRawBufferPointer(rebasing: bytes[0..<totalSize])
+            let header = try CompactRecordCodec.parse(record, verifyingAt: nil)
+            return try CompactProperties.decode(UnsafeRawBufferPointer(rebasing: record[header.properties]))
+        }
         let bodyLength = Int(try reader.int32(at: L.bodyLengthOffset))
         guard totalSize <= bytes.count, bodyLength >= 0 else {
             throw CoreError(.badSize, "record size \(totalSize) or body length \(bodyLength) out of range")
@@ -217,6 +234,30 @@ public enum StoredMessageCodec {
         return MessageProperties.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + propertiesLength)]))
     }
 
+    /// STORETIMESTAMP of the record (either format) at the start of `bytes`.
+    public static func storeTimestamp(ofRecord bytes: UnsafeRawBufferPointer) throws(CoreError) -> Int64 {
+        let reader = RawReader(bytes: bytes)
+        let compact = try reader.int32(at: StoredMessageLayout.magicOffset) == CompactRecordLayout.magic
+        return try reader.int64(at: compact ? CompactRecordLayout.storeTimestampOffset : StoredMessageLayout.storeTimestampOffset)
+    }
+
+    /// SYSFLAG of the record (either format) at the start of `bytes`.
+    public static func sysFlag(ofRecord bytes: UnsafeRawBufferPointer) throws(CoreError) -> MessageSysFlag {
+        let reader = RawReader(bytes: bytes)
+        guard try reader.int32(at: StoredMessageLayout.magicOffset) == CompactRecordLayout.magic else {
+            return MessageSysFlag(rawValue: try reader.int32(at: StoredMessageLayout.sysFlagOffset))
+        }
+        var cursor = CompactRecordLayout.fieldsOffset
+        _ = try LEB128.read32(bytes, &cursor, "QUEUEID")
+        _ = try LEB128.read32(bytes, &cursor, "FLAG")
+        return MessageSysFlag(rawValue: Int32(bitPattern: try LEB128.read32(bytes, &cursor, "SYSFLAG")))
+    }
+
+    /// True when the record at the start of `bytes` is compact (`CompactRecordLayout`).
+    public static func isCompact(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        (try? RawReader(bytes: bytes).int32(at: StoredMessageLayout.magicOffset)) == CompactRecordLayout.magic
+    }
+
     /// Decodes every record of a concatenation (a pull-response body).
     public static func decodeAll(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(CoreError) -> [StoredMessage] {
         var messages: [StoredMessage] = []
@@ -229,4 +270,12 @@ public enum StoredMessageCodec {
         }
         return messages
     }
+}
+
+/// How the commit log stores a record. Clients always receive v1 records.
+public enum StoredRecordFormat: String, Hashable, Sendable, CaseIterable {
+    /// RocketMQ's v1 layout (`StoredMessageLayout`).
+    case standard
+    /// Petrel's compact layout (`CompactRecordLayout`), for topics whose bodies are compressed.
+    case compact
 }

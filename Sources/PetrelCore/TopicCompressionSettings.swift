@@ -15,8 +15,10 @@ public struct TopicCompressionSettings: Hashable, Sendable {
         public static let minimumBodySize = "compression.min.body.size"
         /// `true` to train and use a zstd dictionary per topic, `false` for plain zstd.
         public static let dictionary = "compression.dictionary"
+        /// `compact` (Petrel's compact commit-log records) or `standard` (RocketMQ's v1 layout).
+        public static let recordFormat = "compression.record.format"
         /// Every compression attribute, for validation and listing.
-        public static let all: [String] = [type, level, minimumBodySize, dictionary]
+        public static let all: [String] = [type, level, minimumBodySize, dictionary, recordFormat]
     }
 
     /// The codec names `compression.type` accepts.
@@ -35,17 +37,27 @@ public struct TopicCompressionSettings: Hashable, Sendable {
     public var minimumBodySize: Int
     /// True to use a per-topic trained dictionary once one exists.
     public var usesDictionary: Bool
+    /// How the commit log stores the topic's records while compression is on: a compressed body
+    /// of ~110 bytes would otherwise carry ~160 bytes of v1 header and properties.
+    public var recordFormat: StoredRecordFormat
 
     /// Settings as given.
-    public init(codec: Codec = .none, level: Int32 = 3, minimumBodySize: Int = 64, usesDictionary: Bool = true) {
+    public init(
+        codec: Codec = .none, level: Int32 = 3, minimumBodySize: Int = 64, usesDictionary: Bool = true,
+        recordFormat: StoredRecordFormat = .compact
+    ) {
         self.codec = codec
         self.level = level
         self.minimumBodySize = minimumBodySize
         self.usesDictionary = usesDictionary
+        self.recordFormat = recordFormat
     }
 
     /// True when bodies of this topic are compressed at all.
     public var isEnabled: Bool { codec != .none }
+
+    /// The layout the topic's records are stored in: compact only while compression is on.
+    public var effectiveRecordFormat: StoredRecordFormat { isEnabled ? recordFormat : .standard }
 
     /// `defaults` overridden by the compression attributes present in `attributes`; a value that
     /// does not parse is an error naming the attribute and what it accepts.
@@ -73,6 +85,12 @@ public struct TopicCompressionSettings: Hashable, Sendable {
             case "false": usesDictionary = false
             default: throw Self.invalid(Key.dictionary, text, "true or false")
             }
+        }
+        if let text = attributes[Key.recordFormat] {
+            guard let format = StoredRecordFormat(rawValue: text.lowercased()) else {
+                throw Self.invalid(Key.recordFormat, text, "compact or standard")
+            }
+            recordFormat = format
         }
     }
 

@@ -137,14 +137,15 @@ final class CommitLog: @unchecked Sendable {
             if writesThroughMapping {
                 let destination = segment.base + position
                 batch.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: total) }
-                offsets = patch(batch.recordStarts, takesQueueOffsets: batch.takesQueueOffsets, at: destination,
-                                logOffset: state.writeOffset, firstQueueOffset: firstQueueOffset, now: now)
+                offsets = patch(batch.recordStarts, format: batch.format, takesQueueOffsets: batch.takesQueueOffsets,
+                                at: destination, logOffset: state.writeOffset, firstQueueOffset: firstQueueOffset, now: now)
             } else {
                 let logOffset = state.writeOffset
                 let starts = batch.recordStarts
                 let takes = batch.takesQueueOffsets
+                let format = batch.format
                 offsets = batch.bytes.withUnsafeMutableBytes {
-                    patch(starts, takesQueueOffsets: takes, at: $0.baseAddress!, logOffset: logOffset,
+                    patch(starts, format: format, takesQueueOffsets: takes, at: $0.baseAddress!, logOffset: logOffset,
                           firstQueueOffset: firstQueueOffset, now: now)
                 }
             }
@@ -157,15 +158,27 @@ final class CommitLog: @unchecked Sendable {
         }
     }
 
-    /// Writes queue offset, store timestamp and, last, PHYSICALOFFSET into each record at `base`.
-    private func patch(_ recordStarts: [Int], takesQueueOffsets: Bool, at base: UnsafeMutableRawPointer, logOffset: Int64,
-                       firstQueueOffset: Int64, now: Int64) -> [CommitLogOffset] {
+    /// Writes queue offset, store timestamp and, last, PHYSICALOFFSET (v1) or CHECK's position
+    /// binding and MAGICCODE (compact) into each record at `base`.
+    private func patch(_ recordStarts: [Int], format: StoredRecordFormat, takesQueueOffsets: Bool, at base: UnsafeMutableRawPointer,
+                       logOffset: Int64, firstQueueOffset: Int64, now: Int64) -> [CommitLogOffset] {
         var offsets: [CommitLogOffset] = []
         offsets.reserveCapacity(recordStarts.count)
         let writer = RawWriter(base: base)
         for (index, start) in recordStarts.enumerated() {
             let recordOffset = logOffset + Int64(start)
             let queueOffset = takesQueueOffsets ? firstQueueOffset + Int64(index) : 0
+            if format == .compact {
+                typealias L = CompactRecordLayout
+                writer.put(queueOffset, at: start + L.queueOffsetOffset)
+                writer.put(now, at: start + L.storeTimestampOffset)
+                let content = UInt32(bigEndian: (base + start + L.checkOffset).loadUnaligned(as: UInt32.self))
+                writer.put(content ^ L.fold(recordOffset), at: start + L.checkOffset)
+                // Last, as PHYSICALOFFSET is for v1: until MAGICCODE is there the record reads as torn.
+                writer.put(L.magic, at: start + StoredMessageLayout.magicOffset)
+                offsets.append(CommitLogOffset(recordOffset))
+                continue
+            }
             writer.put(queueOffset, at: start + StoredMessageLayout.queueOffsetOffset)
             writer.put(now, at: start + StoredMessageLayout.storeTimestampOffset)
             // Last: recovery accepts a record only once PHYSICALOFFSET (-1 in the batch) matches its

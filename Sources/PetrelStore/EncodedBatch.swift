@@ -15,15 +15,18 @@ struct EncodedBatch: Sendable {
     var recordStarts: [Int]
     /// Size of each record.
     var recordSizes: [Int]
+    /// The records' layout: the commit log patches different positions for each.
+    var format: StoredRecordFormat
 
-    /// Encodes `messages`, which must all name the same topic and queue id.
-    init(_ messages: [StoredMessage], maximumMessageSize: Int) throws(StoreError) {
+    /// Encodes `messages`, which must all name the same topic and queue id, in `format`.
+    init(_ messages: [StoredMessage], maximumMessageSize: Int, format: StoredRecordFormat = .standard) throws(StoreError) {
         guard let first = messages.first else {
             throw StoreError(.messageIllegal, "a batch needs at least one message")
         }
         queue = QueueKey(topic: first.message.topic, queueId: first.queueId)
         let state = first.sysFlag.transaction
         takesQueueOffsets = state != .prepared && state != .rollback
+        self.format = format
         bytes = []
         recordStarts = []
         recordSizes = []
@@ -47,13 +50,18 @@ struct EncodedBatch: Sendable {
                 throw StoreError(.messageIllegal, "topic and properties must not contain NUL bytes")
             }
             let start = bytes.count
+            recordStarts.append(start)
+            if format == .compact {
+                // MAGICCODE stays 0 until the commit log writes it, last.
+                recordSizes.append(CompactRecordCodec.append(message, to: &bytes))
+                continue
+            }
             bytes.append(contentsOf: repeatElement(0, count: parts.totalSize))
             bytes.withUnsafeMutableBytes {
                 StoredMessageCodec.write(message, parts: parts, into: $0.baseAddress! + start)
                 // A position no record has, until the commit log patches the real one in (last).
                 RawWriter(base: $0.baseAddress! + start).put(Int64(-1), at: StoredMessageLayout.physicalOffsetOffset)
             }
-            recordStarts.append(start)
             recordSizes.append(parts.totalSize)
         }
     }

@@ -150,7 +150,7 @@ extension MessageStore {
         guard let queue = queues.queue(QueueKey(topic: topic, queueId: queueId)),
               let unit = queue.unit(at: offset.rawValue),
               let slice = commitLog.slice(at: unit.commitLogOffset, count: Int(unit.size)) else { return nil }
-        return slice.withUnsafeBytes { try? RawReader(bytes: $0).int64(at: StoredMessageLayout.storeTimestampOffset) }
+        return slice.withUnsafeBytes { try? StoredMessageCodec.storeTimestamp(ofRecord: $0) }
     }
 
     /// Store time of the oldest kept message of a queue.

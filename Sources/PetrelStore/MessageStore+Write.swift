@@ -5,13 +5,14 @@ extension MessageStore {
     /// Appends one message. The store fills in queue offset, commit-log offset, store timestamp,
     /// store host and body CRC. Under `SYNC_FLUSH` it returns once the message is durable, unless the
     /// message's `WAIT` property is `false`.
-    public func put(_ message: StoredMessage) async -> PutResult {
-        await put(batch: [message])
+    /// `format` is how the commit log stores it; readers get the same message either way.
+    public func put(_ message: StoredMessage, format: StoredRecordFormat = .standard) async -> PutResult {
+        await put(batch: [message], format: format)
     }
 
     /// Appends messages of one topic and queue contiguously, with consecutive queue offsets.
-    public func put(batch messages: [StoredMessage]) async -> PutResult {
-        let (result, flushTarget) = putWithoutFlushWait(batch: messages)
+    public func put(batch messages: [StoredMessage], format: StoredRecordFormat = .standard) async -> PutResult {
+        let (result, flushTarget) = putWithoutFlushWait(batch: messages, format: format)
         guard let flushTarget else { return result }
         let status = await flushService.waitForFlush(upTo: flushTarget)
         return PutResult(status: status, appended: result.appended)
@@ -21,13 +22,16 @@ extension MessageStore {
     /// wait for a `SYNC_FLUSH` before answering, the commit-log offset to wait for (nil otherwise,
     /// always nil under `ASYNC_FLUSH`). Lets a broker answer asynchronously flushed sends on its
     /// event loop without a task.
-    public func putWithoutFlushWait(batch messages: [StoredMessage]) -> (result: PutResult, flushTarget: Int64?) {
+    public func putWithoutFlushWait(
+        batch messages: [StoredMessage], format: StoredRecordFormat = .standard
+    ) -> (result: PutResult, flushTarget: Int64?) {
         if isClosed { return (PutResult(status: .serviceNotAvailable), nil) }
         if let failure = flushService.stickyFailure { return (PutResult(status: .flushFailed(failure.description)), nil) }
         if diskFull.load(ordering: .relaxed) { return (PutResult(status: .diskFull), nil) }
         let batch: EncodedBatch
         do {
-            batch = try EncodedBatch(messages.map(prepareForStore), maximumMessageSize: configuration.maximumMessageSize)
+            batch = try EncodedBatch(
+                messages.map(prepareForStore), maximumMessageSize: configuration.maximumMessageSize, format: format)
         } catch {
             return (PutResult(status: .messageIllegal(error.message)), nil)
         }

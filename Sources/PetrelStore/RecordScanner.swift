@@ -46,13 +46,23 @@ enum RecordScanner {
         if magic == StoredMessageLayout.blankMagic {
             return Int(size) == remaining ? .blank(Int(size)) : .invalid("blank record of \(size) bytes with \(remaining) left")
         }
+        let expectedOffset = segment.startOffset + Int64(position)
+        if magic == CompactRecordLayout.magic {
+            guard size >= Int32(CompactRecordLayout.minimumSize), Int(size) <= remaining - StoredMessageLayout.blankRecordSize else {
+                return .invalid("record size \(size) with \(remaining) bytes left in segment")
+            }
+            do {
+                return .message(try compactDispatchRequest(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(size)]), at: expectedOffset))
+            } catch {
+                return .invalid(error.description)
+            }
+        }
         guard magic == StoredMessageLayout.messageMagicV1 else {
             return .invalid("magic code \(String(UInt32(bitPattern: magic), radix: 16))")
         }
         guard size >= Int32(StoredMessageLayout.fixedSize), Int(size) <= remaining - StoredMessageLayout.blankRecordSize else {
             return .invalid("record size \(size) with \(remaining) bytes left in segment")
         }
-        let expectedOffset = segment.startOffset + Int64(position)
         guard (try? reader.int64(at: StoredMessageLayout.physicalOffsetOffset)) == expectedOffset else {
             return .invalid("PHYSICALOFFSET field does not equal the record's position \(expectedOffset)")
         }
@@ -96,8 +106,7 @@ enum RecordScanner {
         let topic = String(decoding: UnsafeRawBufferPointer(rebasing: record[(topicStart + 1)..<propertiesLengthAt]), as: UTF8.self)
         let properties = MessageProperties.decode(
             UnsafeRawBufferPointer(rebasing: record[(propertiesLengthAt + 2)..<record.count]))
-        var keys = (properties[PropertyKey.keys] ?? "").split(separator: " ").map(String.init)
-        if let unique = properties[PropertyKey.uniqueKey], !unique.isEmpty { keys.append(unique) }
+        let keys = indexKeys(properties)
         return DispatchRequest(
             queue: QueueKey(topic: topic, queueId: try reader.int32(at: L.queueIdOffset)),
             queueOffset: try reader.int64(at: L.queueOffsetOffset),
@@ -109,17 +118,38 @@ enum RecordScanner {
             transaction: MessageSysFlag(rawValue: try reader.int32(at: L.sysFlagOffset)).transaction)
     }
 
+    /// The dispatch fields of a compact record. Its CHECK is always verified: it is what binds a
+    /// compact record to its position (a v1 record has PHYSICALOFFSET), and it costs one CRC of a
+    /// record that is small by construction.
+    private static func compactDispatchRequest(_ record: UnsafeRawBufferPointer, at offset: Int64) throws(CoreError) -> DispatchRequest {
+        let header = try CompactRecordCodec.parse(record, verifyingAt: offset)
+        let properties = try CompactProperties.decode(UnsafeRawBufferPointer(rebasing: record[header.properties]))
+        let topic = String(decoding: UnsafeRawBufferPointer(rebasing: record[header.topic]), as: UTF8.self)
+        return DispatchRequest(
+            queue: QueueKey(topic: topic, queueId: header.queueId), queueOffset: header.queueOffset, commitLogOffset: offset,
+            size: Int32(record.count), tagsCode: TagHash.tagsCode(properties[PropertyKey.tags]),
+            storeTimestamp: header.storeTimestamp, indexKeys: indexKeys(properties), transaction: header.sysFlag.transaction)
+    }
+
+    /// The `KEYS` words and the `UNIQ_KEY` of a record, for the index.
+    private static func indexKeys(_ properties: MessageProperties) -> [String] {
+        var keys = (properties[PropertyKey.keys] ?? "").split(separator: " ").map(String.init)
+        if let unique = properties[PropertyKey.uniqueKey], !unique.isEmpty { keys.append(unique) }
+        return keys
+    }
+
     /// Whether any valid record (magic, self-consistent offset, checksum) starts anywhere in
     /// `[from, segment.size)`. Recovery uses it to tell a torn tail from mid-log corruption.
     static func findValidRecord(in segment: MappedFile, from: Int) -> Int? {
-        // The magic code's first byte on disk (big-endian 0xDAA320A7).
+        // The magic code's first byte on disk (big-endian 0xDAA320A7, compact 0xDAA320C5).
         let marker: UInt8 = 0xDA
         var cursor = max(from, 0) + 4
         let bytes = segment.bytes(from: 0, to: segment.size)
         while cursor + 4 <= segment.size {
             guard let found = bytes[cursor...].firstIndex(of: marker) else { return nil }
             let candidate = found - 4
-            if candidate >= from, bytes[found + 1] == 0xA3, bytes[found + 2] == 0x20, bytes[found + 3] == 0xA7,
+            // v1 ends 0xA7, compact 0xC5.
+            if candidate >= from, bytes[found + 1] == 0xA3, bytes[found + 2] == 0x20, bytes[found + 3] == 0xA7 || bytes[found + 3] == 0xC5,
                case .message = scan(segment, position: candidate, verifyChecksum: true) {
                 return candidate
             }

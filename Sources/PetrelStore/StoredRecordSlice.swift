@@ -22,13 +22,21 @@ public struct StoredRecordSlice: Sendable {
     /// A copy of the bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
-    /// Appends the bytes to a ByteBuffer (one copy, straight from the mapping).
-    public func write(into buffer: inout ByteBuffer) {
+    /// True when the record is in Petrel's compact layout, which clients cannot read.
+    public var isCompact: Bool { withUnsafeBytes { StoredMessageCodec.isCompact($0) } }
+
+    /// Appends the record to a ByteBuffer as a v1 record, what clients read: a v1 record with one
+    /// copy straight from the mapping, a compact one decoded and re-encoded.
+    public func write(into buffer: inout ByteBuffer) throws(CoreError) {
+        if isCompact {
+            try StoredMessageCodec.encode(decode(), into: &buffer)
+            return
+        }
         withUnsafeBytes { _ = buffer.writeBytes($0) }
     }
 
-    /// Decodes the record (verifying its body checksum).
+    /// Decodes the record (verifying its body checksum, or a compact record's CHECK).
     public func decode() throws(CoreError) -> StoredMessage {
-        return try StoredMessageCodec.decode(file.bytes(from: position, to: position + count))
+        return try StoredMessageCodec.decode(file.bytes(from: position, to: position + count), at: commitLogOffset.rawValue)
     }
 }
