@@ -63,6 +63,34 @@ import Testing
         try await fixture.close()
     }
 
+    @Test func compressedTopicsStoreCompactRecordsUnlessTheTopicAsksForStandardOnesAndBothServeAlike() async throws {
+        let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
+        defer { fixture.directory.remove() }
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Compact", attributes: "+compression.type=zstd,+compression.dictionary=false"))
+        _ = await fixture.handle(CompressionFixtures.updateTopic(
+            "Standard", attributes: "+compression.type=zstd,+compression.dictionary=false,+compression.record.format=standard"))
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Plain", attributes: "+compression.type=none"))
+        let bodies = (0..<4).map(CompressionFixtures.event)
+        var served: [String: [StoredMessage]] = [:]
+        for topic in ["Compact", "Standard", "Plain"] {
+            for body in bodies {
+                #expect(await fixture.handle(Requests.send(topic: topic, body: body, tags: "TagA", keys: "K1")).responseCode == .success)
+            }
+            await fixture.waitForQueue(topic, count: Int64(bodies.count))
+            let units = fixture.store.getMessages(topic: topic, queueId: 0, offset: .zero, maximumCount: 32)
+            let compact = units.records.map(\.isCompact)
+            #expect(compact == Array(repeating: topic == "Compact", count: units.records.count), "\(topic): \(compact)")
+            served[topic] = try await CompressionFixtures.pullAll(fixture, topic, acceptsZstd: false)
+        }
+        for topic in ["Compact", "Standard", "Plain"] {
+            #expect(served[topic]?.map { Array($0.message.body.readableBytesView) } == bodies.map { Array($0.utf8) }, "\(topic)")
+            #expect(served[topic]?.allSatisfy { $0.message.properties[PropertyKey.tags] == "TagA" } == true)
+        }
+        #expect(await fixture.handle(CompressionFixtures.updateTopic("Bad", attributes: "+compression.record.format=tiny"))
+            .remark?.contains("compression.record.format") == true)
+        try await fixture.close()
+    }
+
     @Test func largeBodiesAreNotCompressedOnTheEventLoop() async throws {
         let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
         defer { fixture.directory.remove() }
