@@ -31,6 +31,9 @@ struct EncodedBatch: Sendable {
         recordStarts = []
         recordSizes = []
         recordStarts.reserveCapacity(messages.count)
+        // One allocation for the batch: a compact record is appended field by field and would
+        // otherwise regrow the array several times per message.
+        bytes.reserveCapacity(messages.reduce(0) { $0 + $1.message.body.readableBytes + 256 })
         for message in messages {
             guard message.message.topic == queue.topic, message.queueId == queue.queueId else {
                 throw StoreError(.messageIllegal, "every message of a batch must go to \(queue)")
