@@ -62,6 +62,30 @@ struct CompactRecordStoreTests {
         #expect(abs(stamp - Int64(Date().timeIntervalSince1970 * 1000)) < 600_000)
     }
 
+    @Test("a compact batch takes consecutive queue offsets and survives a crash", arguments: [FlushMode.async, .sync])
+    func batch(flush: FlushMode) async throws {
+        let directory = StoreTestDirectory("petrel-compact-batch")
+        defer { directory.remove() }
+        let configuration = StoreFixtures.configuration(directory.path, flushMode: flush)
+        var store = try MessageStore.open(configuration, logger: StoreFixtures.logger)
+        let bodies = (0..<5).map { "batch-\($0)-" + String(repeating: "q", count: $0 * 40) }
+        _ = await store.put(StoreFixtures.message(queueId: 1, body: "first, v1"))
+        let result = await store.put(batch: bodies.map { StoreFixtures.message(queueId: 1, body: $0, tags: "B") }, format: .compact)
+        #expect(result.status == .ok)
+        #expect(result.appended?.firstQueueOffset == QueueOffset(1))
+        try store.close()
+        try TailFixture.simulateCrash(configuration.rootDirectory)
+        store = try MessageStore.open(configuration, logger: StoreFixtures.logger)
+        defer { try? store.close() }
+        #expect(store.recoveryReport.end == result.appended?.endOffset.rawValue)
+        let read = store.getMessages(topic: "TopicTest", queueId: 1, offset: QueueOffset(1), maximumCount: 32)
+        #expect(read.records.count == bodies.count)
+        #expect(read.records.map(\.commitLogOffset) == result.appended?.recordOffsets)
+        let messages = try read.records.map { try $0.decode() }
+        #expect(messages.map { String(buffer: $0.message.body) } == bodies)
+        #expect(messages.map(\.queueOffset) == (1...5).map { QueueOffset(Int64($0)) })
+    }
+
     @Test("a compact record cut at every byte is dropped as a torn tail", arguments: [FlushMode.async, .sync])
     func tornCompactTail(flush: FlushMode) async throws {
         let directory = StoreTestDirectory("petrel-compact-torn")
