@@ -53,7 +53,9 @@ import Testing
         for queue in consumer.assignedQueues where queue.topic == "AdminTopic" {
             #expect(text.contains(queue.jsonText + #":{"cachedMsgCount":"#), "no mqTable entry for \(queue)")
         }
-        #expect(text.contains(#""statusTable":{}"#))
+        // The 8 messages were pulled and consumed within the last minute: 8/60 per second each.
+        #expect(text.contains(#""statusTable":{"#) && text.contains(#""AdminTopic":{"consumeFailedMsgs":0,"consumeFailedTPS":0"#), "\(text)")
+        #expect(text.contains(#""consumeOKTPS":0.1333"#) && text.contains(#""pullTPS":0.1333"#), "\(text)")
         await consumer.shutdown()
         await broker.raw.shutdown()
     }

@@ -50,15 +50,16 @@ enum ConsumerAdminBodies {
     }
 
     /// Java's `ConsumerRunningInfo`: `properties`, the subscriptions sorted by topic, one entry per
-    /// queue in `mqTable`, and an empty per-topic status table (Petrel keeps no consume-rate statistics).
+    /// queue in `mqTable`, and the per-topic `ConsumeStatus` table of `statistics`.
     static func runningInfo(
-        properties: [String: String], subscriptions: [String: SubscriptionData], queues: [MessageQueue: JSONValue]
+        properties: [String: String], subscriptions: [String: SubscriptionData], queues: [MessageQueue: JSONValue],
+        statistics: [String: ConsumeStatistics.Snapshot] = [:]
     ) -> String {
         object(
             values: [
                 "properties": .object(properties.mapValues { .string($0) }),
                 "subscriptionSet": .array(subscriptions.keys.sorted().compactMap { subscriptions[$0]?.json }),
-                "statusTable": .object([:]),
+                "statusTable": .object(statistics.mapValues(\.json)),
             ],
             rawMembers: ["mqTable": queueKeyedObject(queues)])
     }

@@ -24,7 +24,7 @@ extension PushConsumer: ConsumerAdminReporting {
     }
 
     /// Java's `ConsumerRunningInfo`: settings as properties, subscriptions, one `ProcessQueueInfo` per
-    /// served queue, and an empty per-topic status table (Petrel keeps no consume-rate statistics).
+    /// served queue, and the per-topic pull and consume rates (`ConsumeStatistics`).
     func runningInfoText() -> String {
         let processQueues = state.withLockedValue { $0.processQueues }
         let started = startTimestamp.withLockedValue { $0 }
@@ -43,7 +43,8 @@ extension PushConsumer: ConsumerAdminReporting {
         for (queue, processQueue) in processQueues {
             table[queue] = ConsumerAdminBodies.processQueueInfo(processQueue, commitOffset: offsetStore.offset(of: queue))
         }
-        return ConsumerAdminBodies.runningInfo(properties: properties, subscriptions: subscriptions, queues: table)
+        return ConsumerAdminBodies.runningInfo(
+            properties: properties, subscriptions: subscriptions, queues: table, statistics: statistics.snapshots())
     }
 
     /// Java's `GetConsumerStatusBody`: the consumer's offset of each served queue of `topic`.

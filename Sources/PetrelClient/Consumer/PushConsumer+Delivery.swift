@@ -29,6 +29,7 @@ extension PushConsumer {
         let decodable = batch.filter { $0.undecodableReason == nil }
         logUndecodable(undecodable)
         let status: ConsumeStatus
+        let started = ContinuousClock.now
         if decodable.isEmpty {
             status = .success
         } else {
@@ -37,6 +38,8 @@ extension PushConsumer {
         await limiter.release()
         var done = batch
         let failed = status == .reconsumeLater ? batch : undecodable
+        statistics.recordConsume(topic: queue.topic, succeeded: batch.count - failed.count, failed: failed.count,
+                                 milliseconds: Self.milliseconds(since: started))
         if !failed.isEmpty, configuration.messageModel == .clustering {
             var kept: [ReceivedMessage] = []
             for message in failed where await !sendBack(message, delayLevel: configuration.retryDelayLevel) {
@@ -85,7 +88,10 @@ extension PushConsumer {
                 let undecodable = batch.filter { $0.undecodableReason != nil }
                 logUndecodable(undecodable)
                 var status = ConsumeStatus.reconsumeLater
+                let started = ContinuousClock.now
                 if undecodable.isEmpty { status = await listener.body(batch, ConsumeContext(queue: queue)) }
+                statistics.recordConsume(topic: queue.topic, succeeded: status == .success ? batch.count : 0,
+                                         failed: status == .success ? 0 : batch.count, milliseconds: Self.milliseconds(since: started))
                 if status == .success { break }
                 if batch.contains(where: { $0.reconsumeTimes >= configuration.maxReconsumeTimes }) {
                     // Dead-letter the batch: a negative delay level sends it straight to %DLQ% (spec §14).

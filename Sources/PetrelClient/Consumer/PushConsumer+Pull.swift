@@ -26,10 +26,12 @@ extension PushConsumer {
                 guard let address = client.masterAddress(brokerName: queue.brokerName) else {
                     throw ClientError(.brokerNotFound, "no master address known for broker \(queue.brokerName)")
                 }
+                let started = ContinuousClock.now
                 let response = try await client.invoke(
                     address: address, request: request, timeout: configuration.pullSuspendTimeout + .seconds(15))
                 let result = try await PullResponseDecoder.decode(
                     response, queue: queue, subscription: subscription, decompressor: decompressor, address: address)
+                statistics.recordPull(topic: queue.topic, messages: result.messages.count, milliseconds: Self.milliseconds(since: started))
                 guard !processQueue.isDropped else { return }
                 nextOffset = result.nextBeginOffset
                 switch result.status {
@@ -49,6 +51,12 @@ extension PushConsumer {
                 try? await Task.sleep(for: configuration.pullRetryDelay)
             }
         }
+    }
+
+    /// Whole milliseconds from `start` to now, for the statistics.
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Hands newly pulled messages to the delivery mode.

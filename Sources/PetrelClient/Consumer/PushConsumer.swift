@@ -58,6 +58,8 @@ public final class PushConsumer: Sendable {
     let logger: Logger
     /// Decompresses zstd bodies; nil without `configuration.compression`.
     let decompressor: BodyDecompressor?
+    /// Pull and consume rates per topic, for the running info's `statusTable`.
+    let statistics = ConsumeStatistics()
 
     /// A consumer of `configuration.group` delivering to `listener`. Throws `.invalidConfiguration`
     /// for a consumer without subscriptions or an unreadable local offset file, `.pluginFailed` for a
