@@ -26,6 +26,8 @@ public final class StoreBodyCompression: Sendable {
     let state: Mutex<DictionaryState>
     /// Body bytes received and stored per topic (persisted; see `persistCounters`).
     let counters: Mutex<[String: TopicBodyBytes]>
+    /// Per topic, how often a pull left out a record whose body cannot be decompressed (since start).
+    let undecodableCounts = Mutex<[String: Int64]>([:])
     /// Whether the compressed-store marker is on disk (the lock-free check of the write path).
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.
