@@ -54,6 +54,9 @@ public final class StoreBodyCompression: Sendable {
         var decompressing: [UInt32: PreparedDictionary] = [:]
         /// Superseded dictionaries on their way to deletion (absent: in use).
         var retirement: [UInt32: DictionaryRetirement] = [:]
+        /// The dictionaries the latest retirement pass deleted, kept until the next pass so that a
+        /// copy of a record read before the delete and re-stored after it brings its dictionary back.
+        var deletedByLastPass: [UInt32: CompressionDictionary] = [:]
 
         /// The retired dictionaries' offsets, as persisted.
         var retiredOffsets: [UInt32: Int64] {
