@@ -18,21 +18,39 @@
  * reserved bit 3 set, so no valid compact frame starts like a standard one. A store written under
  * one setting therefore stays readable after the broker or a consumer is configured with the other.
  *
- * Contexts: every thread that calls the plugin gets its own ZSTD_CCtx and ZSTD_DCtx, created on
- * its first call and reused by every later call (a context holds ~100 KiB-1 MiB of tables; making
- * one per message would cost more than compressing a small message). They hang off a pthread key
- * of the instance; the key's destructor frees them when the thread exits, and destroy frees those
- * of threads still alive. Concurrent calls need no locking beyond registering a new thread. Every
- * call resets its context (session and parameters) and then sets the frame format, the level (or
- * the prepared dictionary, whose CDict carries its level) and the dictionary, so no call inherits
- * another's settings or a reference to a dictionary released since.
+ * Contexts: every thread that calls the plugin gets its own ZSTD_CCtx and ZSTD_DCtx per instance,
+ * created on its first call and reused by every later call (a context holds ~100 KiB-1 MiB of tables;
+ * making one per message would cost more than compressing a small message). Ownership, so that an
+ * exiting thread and destroy never free the same context twice or touch freed memory:
+ * - One process-wide pthread key (created once, never deleted) holds each thread's list of entries,
+ *   one per instance it called. Only the thread itself adds entries; its key destructor frees the
+ *   list at thread exit. (A per-instance key deleted by destroy is not enough: glibc may already have
+ *   fetched a thread's value and be about to run the destructor when pthread_key_delete returns, and
+ *   destroy would then free contexts the destructor goes on to use.)
+ * - Each instance links its entries in a second list. Everything shared (both lists' links, an
+ *   entry's owner, the instance list) changes only under the static `registry` mutex.
+ * - destroy (after every call of the instance has returned) detaches each of its entries under the
+ *   lock: frees the zstd contexts and clears the owner. The entry itself stays in its thread's list,
+ *   so a destructor running concurrently, blocked on the lock, finds it detached and frees only the
+ *   entry. Detached entries are pruned when the thread registers a new one, or at its exit.
+ * - A call finds its entry without the lock: it reads only its own thread's list, whose links only
+ *   the thread changes, and the entry's owner, an atomic that destroy clears (a dead entry never
+ *   matches, even when a new instance is allocated at the old address).
+ * - The key's destructor lives in this library, which the host may dlclose: the first init pins the
+ *   library (RTLD_NODELETE) so a thread exiting later never calls unmapped code.
+ * Every call resets its context (session and parameters) and then sets the frame format, the level
+ * (or the prepared dictionary, whose CDict carries its level) and the dictionary, so no call
+ * inherits another's settings or a reference to a dictionary released since.
  *
  * Prepared dictionaries: one zstd_prepared holds a ZSTD_CDict (digested for its level) and a
  * ZSTD_DDict, both copies of the host's bytes; zstd only reads them, so any number of threads may
  * use one handle at once.
  */
+/* dladdr and RTLD_NODELETE / RTLD_NOLOAD (pinning the library, see the top comment). */
+#define _GNU_SOURCE
 #include "../include/petrel_plugin.h"
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -46,21 +64,25 @@
 
 struct zstd_settings;
 
-/* One thread's contexts, linked into its instance's list so destroy can free them. */
+/* One thread's contexts for one instance: in the thread's list (`next_of_thread`, changed only by
+ * the thread) and, while attached, in the instance's list (changed under `registry`). */
 typedef struct thread_contexts {
     ZSTD_CCtx *compress;
     ZSTD_DCtx *decompress;
+    /* The instance; NULL once destroy detached the entry (then both contexts are freed). Written
+     * under `registry`, read without it by the thread's own calls. */
     struct zstd_settings *owner;
-    struct thread_contexts *previous;
-    struct thread_contexts *next;
+    struct thread_contexts *next_of_thread;
+    struct thread_contexts *previous_of_owner;
+    struct thread_contexts *next_of_owner;
 } thread_contexts;
 
-/* The instance: the configured default level and frame format, and the per-thread contexts. */
+/* The instance: the configured default level and frame format, and the entries of the threads that
+ * called it. */
 typedef struct zstd_settings {
     int level;
     /* 1: magicless frames without dictionary id and content size ("frame=compact"); 0: standard. */
     int compact;
-    pthread_key_t key;
     thread_contexts *threads;
 } zstd_settings;
 
@@ -70,9 +92,13 @@ typedef struct zstd_prepared {
     ZSTD_DDict *decompress;
 } zstd_prepared;
 
-/* Guards every instance's thread list (registration, thread exit, destroy). Static, so it outlives
- * instances: a thread exiting while its instance is destroyed still finds a valid lock. */
+/* Guards both lists' links and every entry's owner. Static: it outlives every instance. */
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
+/* The process-wide key holding each thread's list (created once, never deleted). */
+static pthread_key_t thread_key;
+/* 0 until the key is created and the library pinned; -1 when that failed. */
+static int process_setup_status;
+static pthread_once_t process_setup_once = PTHREAD_ONCE_INIT;
 
 static int32_t fail(petrel_plugin_error *error, int32_t code, const char *what, const char *reason) {
     error->code = code;
@@ -80,47 +106,102 @@ static int32_t fail(petrel_plugin_error *error, int32_t code, const char *what, 
     return PETREL_PLUGIN_FAILED;
 }
 
-static void free_contexts(thread_contexts *contexts) {
-    ZSTD_freeCCtx(contexts->compress);
-    ZSTD_freeDCtx(contexts->decompress);
-    free(contexts);
+/* The entry's owner, read atomically (destroy may clear it at the same moment on another thread). */
+static zstd_settings *owner_of(thread_contexts *contexts) {
+    return __atomic_load_n(&contexts->owner, __ATOMIC_ACQUIRE);
 }
 
-/* The key's destructor: a thread that called the plugin exits. Its instance is still alive:
- * destroy deletes the key before freeing the instance, and glibc runs no destructor of a deleted
- * key. Unlinks the thread's contexts from the instance's list, then frees them. */
+/* Removes an attached entry from its instance's list and frees its contexts; under `registry`. */
+static void detach(thread_contexts *contexts) {
+    zstd_settings *owner = contexts->owner;
+    if (owner == NULL) return;
+    if (contexts->previous_of_owner != NULL) contexts->previous_of_owner->next_of_owner = contexts->next_of_owner;
+    else owner->threads = contexts->next_of_owner;
+    if (contexts->next_of_owner != NULL) contexts->next_of_owner->previous_of_owner = contexts->previous_of_owner;
+    contexts->previous_of_owner = contexts->next_of_owner = NULL;
+    ZSTD_freeCCtx(contexts->compress);
+    ZSTD_freeDCtx(contexts->decompress);
+    contexts->compress = NULL;
+    contexts->decompress = NULL;
+    __atomic_store_n(&contexts->owner, NULL, __ATOMIC_RELEASE);
+}
+
+/* The key's destructor: the thread exits. Detaches its entries still attached and frees them all;
+ * under `registry`, so a concurrent destroy either detached an entry before (only the entry is left
+ * to free) or finds it gone from its instance's list after. */
 static void thread_exit(void *value) {
-    thread_contexts *contexts = value;
     pthread_mutex_lock(&registry);
-    if (contexts->previous != NULL) contexts->previous->next = contexts->next;
-    else contexts->owner->threads = contexts->next;
-    if (contexts->next != NULL) contexts->next->previous = contexts->previous;
+    thread_contexts *contexts = value;
+    while (contexts != NULL) {
+        thread_contexts *next = contexts->next_of_thread;
+        detach(contexts);
+        free(contexts);
+        contexts = next;
+    }
     pthread_mutex_unlock(&registry);
-    free_contexts(contexts);
+}
+
+/* Creates the key and pins this library, once per process. */
+static void process_setup(void) {
+    Dl_info info;
+    /* The host may dlclose the library after destroy while threads holding entries are alive:
+     * their key destructor (thread_exit) must stay mapped. */
+    if (dladdr((void *)thread_exit, &info) == 0 || info.dli_fname == NULL ||
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
+        process_setup_status = -1;
+        return;
+    }
+    process_setup_status = pthread_key_create(&thread_key, thread_exit) == 0 ? 0 : -1;
+}
+
+/* Frees the calling thread's detached entries (instances destroyed since); under `registry`.
+ * Returns the list's new head. */
+static thread_contexts *prune(thread_contexts *head) {
+    thread_contexts **link = &head;
+    while (*link != NULL) {
+        thread_contexts *contexts = *link;
+        if (contexts->owner == NULL) {
+            *link = contexts->next_of_thread;
+            free(contexts);
+        } else {
+            link = &contexts->next_of_thread;
+        }
+    }
+    return head;
 }
 
 /* This thread's contexts for `settings`, created on its first call; NULL when out of memory. */
 static thread_contexts *contexts_of(zstd_settings *settings) {
-    thread_contexts *contexts = pthread_getspecific(settings->key);
-    if (contexts != NULL) return contexts;
-    contexts = calloc(1, sizeof *contexts);
+    thread_contexts *head = pthread_getspecific(thread_key);
+    for (thread_contexts *contexts = head; contexts != NULL; contexts = contexts->next_of_thread) {
+        if (owner_of(contexts) == settings) return contexts;
+    }
+    thread_contexts *contexts = calloc(1, sizeof *contexts);
     if (contexts == NULL) return NULL;
-    contexts->owner = settings;
     contexts->compress = ZSTD_createCCtx();
     contexts->decompress = ZSTD_createDCtx();
     if (contexts->compress == NULL || contexts->decompress == NULL) {
-        free_contexts(contexts);
+        ZSTD_freeCCtx(contexts->compress);
+        ZSTD_freeDCtx(contexts->decompress);
+        free(contexts);
         return NULL;
     }
     pthread_mutex_lock(&registry);
-    contexts->next = settings->threads;
-    if (settings->threads != NULL) settings->threads->previous = contexts;
-    settings->threads = contexts;
-    pthread_mutex_unlock(&registry);
-    if (pthread_setspecific(settings->key, contexts) != 0) {
-        thread_exit(contexts);
+    contexts->next_of_thread = head;
+    if (pthread_setspecific(thread_key, contexts) != 0) {
+        /* The key still holds the old list, untouched. */
+        pthread_mutex_unlock(&registry);
+        ZSTD_freeCCtx(contexts->compress);
+        ZSTD_freeDCtx(contexts->decompress);
+        free(contexts);
         return NULL;
     }
+    contexts->next_of_thread = prune(head);
+    contexts->owner = settings;
+    contexts->next_of_owner = settings->threads;
+    if (settings->threads != NULL) settings->threads->previous_of_owner = contexts;
+    settings->threads = contexts;
+    pthread_mutex_unlock(&registry);
     return contexts;
 }
 
@@ -294,32 +375,23 @@ static int32_t zstd_init(const char *config, const petrel_plugin_host *host, voi
     (void)host;
     int level = ZSTD_CLEVEL_DEFAULT, compact = 1;
     if (parse_config(config, &level, &compact, error) != 0) return PETREL_PLUGIN_FAILED;
+    pthread_once(&process_setup_once, process_setup);
+    if (process_setup_status != 0) return fail(error, 2, "init", "cannot create the per-thread context key or pin the library");
     zstd_settings *settings = calloc(1, sizeof *settings);
     if (settings == NULL) return fail(error, 2, "init", "out of memory");
-    if (pthread_key_create(&settings->key, thread_exit) != 0) {
-        free(settings);
-        return fail(error, 2, "init", "no pthread key left");
-    }
     settings->level = level;
     settings->compact = compact;
     *instance = settings;
     return PETREL_PLUGIN_OK;
 }
 
-/* Runs after every call has returned. Deleting the key first stops thread exits from running
- * thread_exit for this instance; then the contexts of threads still alive are freed here. */
+/* Runs after every call has returned. Detaches every entry of the instance under the lock (see the
+ * top comment): the threads free the entries themselves, at their next registration or exit. */
 static void zstd_destroy(void *instance) {
     zstd_settings *settings = instance;
-    pthread_key_delete(settings->key);
     pthread_mutex_lock(&registry);
-    thread_contexts *contexts = settings->threads;
-    settings->threads = NULL;
+    while (settings->threads != NULL) detach(settings->threads);
     pthread_mutex_unlock(&registry);
-    while (contexts != NULL) {
-        thread_contexts *next = contexts->next;
-        free_contexts(contexts);
-        contexts = next;
-    }
     free(settings);
 }
 

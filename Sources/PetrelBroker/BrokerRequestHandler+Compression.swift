@@ -54,31 +54,20 @@ extension BrokerRequestHandler {
         return value.split(separator: ",").contains { String($0).trimmingSpaces().lowercased() == "zstd" }
     }
 
-    /// Appends `records` for the client of `request`: verbatim when it accepts zstd, else with
-    /// plain bodies. A record that cannot be decompressed fails the request (logged; SYSTEM_ERROR
-    /// with the reason), rather than handing out a body the client cannot read. Returns how many
-    /// records were appended: the store kept the STORED bytes within `byteBudget`, but plain bodies
-    /// may be far larger (32 highly compressible 4 MiB bodies fit a 256 KiB pull), so a record that
-    /// would take the appended bytes past the budget is left out, unless it is the first (as the
-    /// store does); the caller starts the next read at it.
-    @discardableResult
-    func writeForClient(
-        _ records: [StoredRecordSlice], request: RemotingCommand, into buffer: inout ByteBuffer, byteBudget: Int = .max
-    ) throws(RequestFailure) -> Int {
+    /// Appends `records` (single-message look-ups) for the client of `request`: verbatim when it
+    /// accepts zstd, else with plain bodies. A record that cannot be decompressed fails the request
+    /// (logged; SYSTEM_ERROR with the reason) rather than handing out a body the client cannot read;
+    /// pulls leave such records out instead (`writePullBody`).
+    func writeForClient(_ records: [StoredRecordSlice], request: RemotingCommand, into buffer: inout ByteBuffer) throws(RequestFailure) {
         let verbatim = Self.acceptsZstd(request)
-        let start = buffer.writerIndex
-        for (index, record) in records.enumerated() {
-            let before = buffer.writerIndex
+        for record in records {
             do { try compression.write(record, verbatim: verbatim, into: &buffer) } catch {
-                logger.error("a stored body cannot be decompressed for a client", metadata: ["error": "\(error.message)"])
+                logger.error("a stored body cannot be decompressed for a client", metadata: [
+                    "commitLogOffset": "\(record.commitLogOffset.rawValue)", "error": "\(error.message)",
+                ])
                 throw RequestFailure(.systemError, "cannot decompress a stored message body: \(error.message)")
             }
-            if index > 0, buffer.writerIndex - start > byteBudget {
-                buffer.moveWriterIndex(to: before)
-                return index
-            }
         }
-        return records.count
     }
 
     /// PETREL_GET_COMPRESSION_DICTIONARY (9001): ext `dictionaryId`; the body is the dictionary,

@@ -49,7 +49,8 @@ extension BrokerRequestHandler {
     }
 
     /// The next offset to be written in the queue, plus the topic's body byte counters
-    /// (`bodyBytesReceived`, `bodyBytesStored`) for petrel-admin topicStatus.
+    /// (`bodyBytesReceived`, `bodyBytesStored`) and how often pulls skipped an undecodable body
+    /// (`undecodableBodies`) for petrel-admin topicStatus.
     func maximumOffset(_ request: RemotingCommand) throws(RequestFailure) -> RemotingCommand {
         let (topic, queueId) = try queueFields(request)
         // Petrel's topicStatus also reads the topic's body byte counters from here (other clients ignore them).
@@ -57,6 +58,7 @@ extension BrokerRequestHandler {
         return request.response(extFields: [
             "offset": String(store.maximumOffset(topic: topic, queueId: queueId).rawValue),
             "bodyBytesReceived": String(bytes.received), "bodyBytesStored": String(bytes.stored),
+            "undecodableBodies": String(compression.undecodableSkips(topic: topic)),
         ])
     }
 

@@ -98,7 +98,7 @@ extension BrokerRequestHandler {
             }
             outcome = read(header, filter: filter)
         }
-        return try pullResponse(request, outcome)
+        return pullResponse(request, header, outcome)
     }
 
     /// The tag filter of the pull: the request's own expression when it says so (sysFlag bit 2) or
@@ -145,28 +145,5 @@ extension BrokerRequestHandler {
             if offset == maximum { return outcome(.pullNotFound, offset) }
             return outcome(.pullOffsetMoved, maximum)
         }
-    }
-
-    /// The pull response: the four offset fields always, the records concatenated as the body on
-    /// SUCCESS (each slice copied once, straight from the mapping). Records with zstd bodies go
-    /// verbatim only to a client declaring `acceptCompression=zstd`; others get plain bodies, within
-    /// the pull byte budget (records past it are left for the next pull, which starts at them).
-    func pullResponse(_ request: RemotingCommand, _ outcome: PullOutcome) throws(RequestFailure) -> RemotingCommand {
-        let result = outcome.result
-        var body: ByteBuffer?
-        var nextBeginOffset = outcome.nextBeginOffset
-        if outcome.code == .success {
-            var buffer = ByteBufferAllocator().buffer(capacity: result.totalBytes)
-            let written = try writeForClient(result.records, request: request, into: &buffer, byteBudget: Self.maximumPullBytes)
-            if written < result.records.count { nextBeginOffset = result.queueOffsets[written].rawValue }
-            statistics.recordGets(written)
-            body = buffer
-        }
-        return request.response(code: outcome.code, extFields: [
-            "nextBeginOffset": String(nextBeginOffset),
-            "minOffset": String(result.minimumOffset.rawValue),
-            "maxOffset": String(result.maximumOffset.rawValue),
-            "suggestWhichBrokerId": "0",
-        ], body: body)
     }
 }

@@ -62,7 +62,9 @@ extension BrokerRequestHandler {
             message: Message(topic: target.topicName, flag: original.message.flag, properties: properties, body: original.message.body),
             queueId: queueId, sysFlag: original.sysFlag, bornTimestamp: original.bornTimestamp, bornHost: original.bornHost,
             reconsumeTimes: original.reconsumeTimes + 1)
-        compression.noteRestored([message])
+        do { try compression.noteRestored([message]) } catch {
+            throw RequestFailure(.systemError, "storing the sent-back message failed: \(error.message)")
+        }
         let result = await store.put(ScheduleService.parked(message, levelCount: configuration.messageDelayLevels.count))
         switch result.status {
         case .ok, .flushDiskTimeout:

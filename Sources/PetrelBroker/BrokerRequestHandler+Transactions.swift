@@ -107,7 +107,10 @@ extension BrokerRequestHandler {
                 throw RequestFailure(.systemError, "the half message has no REAL_TOPIC/REAL_QID")
             }
             let stored = ScheduleService.parked(real, levelCount: configuration.messageDelayLevels.count)
-            compression.noteRestored([stored])
+            do { try compression.noteRestored([stored]) } catch {
+                outcomes.release(halfOffset: tableOffset)
+                throw RequestFailure(.systemError, "storing the committed message failed: \(error.message)")
+            }
             let result = await store.put(stored)
             switch result.status {
             case .ok, .flushDiskTimeout:

@@ -157,7 +157,13 @@ public final class ScheduleService: Service, Sendable {
                 }
                 if parked.storeTimestamp + delayMilliseconds > now { return (delivered, moved) }
                 if let message = Self.released(parked) {
-                    compression?.noteRestored([message])
+                    do { try compression?.noteRestored([message]) } catch {
+                        // Not advanced: the next round tries again.
+                        logger.warning("re-storing a delayed message waits: its compression dictionary is not available", metadata: [
+                            "level": "\(level)", "offset": "\(queueOffset)", "error": "\(error.message)",
+                        ])
+                        return (delivered, moved)
+                    }
                     let put = await store.put(message)
                     switch put.status {
                     case .ok, .flushDiskTimeout:

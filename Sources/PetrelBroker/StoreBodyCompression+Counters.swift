@@ -34,4 +34,15 @@ extension StoreBodyCompression {
         let topics = snapshot.mapValues { bytes in JSONValue.object(["received": .integer(bytes.received), "stored": .integer(bytes.stored)]) }
         try MetadataFile(storeRoot: storeRoot, name: Self.countersFileName).write(.object(["topics": .object(topics)]))
     }
+
+    /// Counts one record of `topic` left out of a pull because its body cannot be decompressed.
+    func countUndecodable(topic: String) {
+        undecodableCounts.withLock { $0[topic, default: 0] += 1 }
+    }
+
+    /// How often pulls of `topic` left out a record whose body cannot be decompressed, since the
+    /// broker started (a record skipped by several pulls, e.g. of several groups, counts each time).
+    public func undecodableSkips(topic: String) -> Int64 {
+        undecodableCounts.withLock { $0[topic] ?? 0 }
+    }
 }

@@ -26,6 +26,8 @@ public final class StoreBodyCompression: Sendable {
     let state: Mutex<DictionaryState>
     /// Body bytes received and stored per topic (persisted; see `persistCounters`).
     let counters: Mutex<[String: TopicBodyBytes]>
+    /// Per topic, how often a pull left out a record whose body cannot be decompressed (since start).
+    let undecodableCounts = Mutex<[String: Int64]>([:])
     /// Whether the compressed-store marker is on disk (the lock-free check of the write path).
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.
@@ -52,6 +54,9 @@ public final class StoreBodyCompression: Sendable {
         var decompressing: [UInt32: PreparedDictionary] = [:]
         /// Superseded dictionaries on their way to deletion (absent: in use).
         var retirement: [UInt32: DictionaryRetirement] = [:]
+        /// The dictionaries the latest retirement pass deleted, kept until the next pass so that a
+        /// copy of a record read before the delete and re-stored after it brings its dictionary back.
+        var deletedByLastPass: [UInt32: CompressionDictionary] = [:]
 
         /// The retired dictionaries' offsets, as persisted.
         var retiredOffsets: [UInt32: Int64] {

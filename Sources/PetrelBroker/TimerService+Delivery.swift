@@ -85,7 +85,12 @@ extension TimerService {
 
     /// Appends one batch and marks its entries delivered; false when the store refused it.
     private func store(_ batch: [Release]) async -> Bool {
-        compression?.noteRestored(batch.map(\.message))
+        do { try compression?.noteRestored(batch.map(\.message)) } catch {
+            logger.warning("re-storing timer messages waits: their compression dictionary is not available", metadata: [
+                "count": "\(batch.count)", "error": "\(error.message)",
+            ])
+            return false
+        }
         let put = await store.put(batch: batch.map(\.message))
         switch put.status {
         case .ok, .flushDiskTimeout:

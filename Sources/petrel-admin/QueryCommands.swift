@@ -108,6 +108,12 @@ struct QueryMsgByOffsetCommand: AsyncParsableCommand {
             let route = try await session.route(topic: topic)
             let queue = QueueRef(brokerName: brokerName, address: try session.masterAddress(route, brokerName: brokerName), queueId: queueId)
             let result = try await session.pull(group: AdminSession.toolsGroup, topic: topic, queue: queue, offset: offset, count: 1)
+            if result.undecodableOffsets.contains(offset) {
+                throw AdminError("""
+                    the message at offset \(offset) of \(topic):\(brokerName):\(queueId) is stored but the broker cannot decompress its body: \
+                    \(result.undecodableReason ?? "no reason given"); pulls by clients without zstd support skip it
+                    """)
+            }
             guard let message = result.messages.first, message.queueOffset.rawValue == offset else {
                 throw AdminError("no message at offset \(offset) of \(topic):\(brokerName):\(queueId) (queue ends at \(result.maxOffset))")
             }

@@ -22,6 +22,20 @@ struct PullResult: Sendable {
     var nextBeginOffset: Int64
     /// The queue's end.
     var maxOffset: Int64
+    /// Queue offsets a Petrel broker left out because their stored bodies cannot be decompressed.
+    var undecodableOffsets: [Int64] = []
+    /// Why the first of them was left out.
+    var undecodableReason: String?
+}
+
+/// A topic's body counters on one broker.
+struct BodyCounters: Sendable {
+    /// Body bytes received from producers.
+    var received: Int64
+    /// Body bytes stored (after compression).
+    var stored: Int64
+    /// Records left out of pulls since the broker started because their bodies cannot be decompressed.
+    var undecodable: Int64
 }
 
 /// Queue-level requests: offsets, pulls and the queues of a route.
@@ -54,13 +68,14 @@ extension AdminSession {
         return offset
     }
 
-    /// The topic's body bytes received and stored on `queue`'s broker (Petrel's
-    /// GET_MAX_OFFSET answer carries them; zero from a broker that does not).
-    func bodyBytes(topic: String, queue: QueueRef) async throws(AdminError) -> (received: Int64, stored: Int64) {
+    /// The topic's body bytes received and stored on `queue`'s broker and how often its pulls
+    /// skipped a body that cannot be decompressed (Petrel's GET_MAX_OFFSET answer carries them;
+    /// zero from a broker that does not).
+    func bodyBytes(topic: String, queue: QueueRef) async throws(AdminError) -> BodyCounters {
         let fields = ["topic": topic, "queueId": String(queue.queueId)]
         let response = try expectSuccess(try await call(queue.address, .getMaxOffset, fields), "GET_MAX_OFFSET for \(topic)")
-        return (response.optionalString("bodyBytesReceived").flatMap { Int64($0) } ?? 0,
-                response.optionalString("bodyBytesStored").flatMap { Int64($0) } ?? 0)
+        func value(_ name: String) -> Int64 { response.optionalString(name).flatMap { Int64($0) } ?? 0 }
+        return BodyCounters(received: value("bodyBytesReceived"), stored: value("bodyBytesStored"), undecodable: value("undecodableBodies"))
     }
 
     /// The group's committed offset in `queue`, nil when it has none.
@@ -94,7 +109,9 @@ extension AdminSession {
         return PullResult(
             code: code, messages: messages,
             nextBeginOffset: response.optionalString("nextBeginOffset").flatMap { Int64($0) } ?? offset,
-            maxOffset: response.optionalString("maxOffset").flatMap { Int64($0) } ?? offset)
+            maxOffset: response.optionalString("maxOffset").flatMap { Int64($0) } ?? offset,
+            undecodableOffsets: (response.optionalString("undecodableOffsets") ?? "").split(separator: ",").compactMap { Int64($0) },
+            undecodableReason: response.optionalString("undecodableReason"))
     }
 
     /// Messages of `queue` from `offset` to its end, at most `limit`.

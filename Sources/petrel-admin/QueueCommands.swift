@@ -4,7 +4,8 @@ import PetrelCore
 import PetrelRemoting
 
 /// `topicStatus`: per queue minimum and maximum offset and the last message's store time; per broker
-/// the topic's body bytes received from producers and stored (after compression), kept across restarts.
+/// the topic's body bytes received from producers and stored (after compression), kept across restarts,
+/// and how often pulls skipped a stored body the broker cannot decompress (since it started).
 struct TopicStatusCommand: AsyncParsableCommand {
     /// Name and summary.
     static let configuration = CommandConfiguration(commandName: "topicStatus", abstract: "Show a topic's queue offsets.")
@@ -19,7 +20,7 @@ struct TopicStatusCommand: AsyncParsableCommand {
             let route = try await session.route(topic: topic)
             var rows: [[String]] = []
             var items: [JSONValue] = []
-            var bodyBytes: [String: (received: Int64, stored: Int64)] = [:]
+            var bodyBytes: [String: BodyCounters] = [:]
             for queue in session.queues(route) {
                 let minimum = try await session.queueOffset(.getMinOffset, topic: topic, queue: queue)
                 let maximum = try await session.queueOffset(.getMaxOffset, topic: topic, queue: queue)
@@ -39,16 +40,17 @@ struct TopicStatusCommand: AsyncParsableCommand {
             if common.json {
                 let bytes: [JSONValue] = brokers.map { name in
                     .object(["brokerName": .string(name), "bodyBytesReceived": .integer(bodyBytes[name]!.received),
-                             "bodyBytesStored": .integer(bodyBytes[name]!.stored)])
+                             "bodyBytesStored": .integer(bodyBytes[name]!.stored), "undecodableBodies": .integer(bodyBytes[name]!.undecodable)])
                 }
                 return Output.json(.object(["topic": .string(topic), "queues": .array(items), "bodyBytes": .array(bytes)]))
             }
             Output.table(["#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated"], rows)
             print("")
-            Output.table(["#Broker Name", "#Body Bytes Received", "#Body Bytes Stored", "#Stored/Received"], brokers.map { name in
+            let columns = ["#Broker Name", "#Body Bytes Received", "#Body Bytes Stored", "#Stored/Received", "#Undecodable Skipped"]
+            Output.table(columns, brokers.map { name in
                 let bytes = bodyBytes[name]!
                 let ratio = bytes.received > 0 ? String(format: "%.3f", Double(bytes.stored) / Double(bytes.received)) : "-"
-                return [name, String(bytes.received), String(bytes.stored), ratio]
+                return [name, String(bytes.received), String(bytes.stored), ratio, String(bytes.undecodable)]
             })
         }
     }

@@ -2,26 +2,6 @@ import ArgumentParser
 import PetrelCore
 import PetrelRemoting
 
-/// `topicList`: every topic the name server knows.
-struct TopicListCommand: AsyncParsableCommand {
-    /// Name and summary.
-    static let configuration = CommandConfiguration(commandName: "topicList", abstract: "List all topics.")
-    /// Name server and format.
-    @OptionGroup var common: CommonOptions
-
-    /// Prints the topics, sorted.
-    func run() async throws {
-        try await runAdmin(common) { session in
-            let topics = try await session.topicList().topicList.sorted()
-            if common.json {
-                Output.json(.object(["topics": .strings(topics)]))
-            } else {
-                topics.forEach { print($0) }
-            }
-        }
-    }
-}
-
 /// `topicRoute`: the topic's queues and brokers.
 struct TopicRouteCommand: AsyncParsableCommand {
     /// Name and summary.

@@ -185,6 +185,27 @@ def test_errors_are_clear_and_exit_nonzero(broker):
     admin(broker, "queryMsgById", "-i", "not-an-id", expect=64)
 
 
+
+def test_topic_list_with_c_shows_each_topic_s_cluster_and_attributes(broker):
+    topic, plain = unique("AttrTopic"), unique("PlainTopic")
+    admin(broker, "updateTopic", "-t", topic, "-c", CLUSTER, "-a", "+message.type=NORMAL,+team=payments")
+    create_topic(broker, plain)
+    wait_until(lambda: route_of(broker, topic) is not None, timeout=10, message=f"route of {topic}")
+
+    details = {entry["topic"]: entry for entry in admin_json(broker, "topicList", "-c")["topicDetails"]}
+    assert details[topic] == {"cluster": CLUSTER, "topic": topic, "attributes": {"message.type": "NORMAL", "team": "payments"}}
+    assert details[plain]["attributes"] == {}
+    assert topic in admin_json(broker, "topicList", "-c")["topics"]
+
+    rows = {line.split()[1]: line.split() for line in admin(broker, "topicList", "-c").stdout.splitlines()[1:]}
+    assert rows[topic] == [CLUSTER, topic, "message.type=NORMAL,team=payments"]
+    assert rows[plain] == [CLUSTER, plain, "-"]
+
+    admin(broker, "updateTopic", "-t", topic, "-c", CLUSTER, "--attributes=-team")
+    assert {entry["topic"]: entry for entry in admin_json(broker, "topicList", "-c")["topicDetails"]}[topic]["attributes"] == {
+        "message.type": "NORMAL"}
+    assert admin(broker, "topicList").stdout.split().count(topic) == 1, "without -c: one topic per line"
+
 def consumer_offset(broker, group, topic):
     header, _ = remoting.invoke(broker_address(broker), 14, {"consumerGroup": group, "topic": topic, "queueId": 0})
     return header["extFields"].get("offset") if header["code"] == 0 else None

@@ -113,7 +113,7 @@ import Testing
             message: Message(topic: "%RETRY%G", body: ByteBuffer(bytes: envelope.bytes + [0x28, 0xB5])), queueId: 0,
             bornTimestamp: 0, bornHost: .unspecified)
         restored.sysFlag.compression = .zstd
-        compression.noteRestored([restored])
+        try compression.noteRestored([restored])
         #expect(try StoreBodyCompression.readRetired(storeRoot: directory.path).isEmpty)
         #expect(compression.retireDictionaries(minimumOffset: 5000, maximumOffset: 2000).isEmpty)
         #expect(compression.retireDictionaries(minimumOffset: 1500, maximumOffset: 2000).isEmpty, "retired after 2000")

@@ -1,0 +1,66 @@
+import Foundation
+import NIOCore
+import PetrelCore
+import PetrelRemoting
+import PetrelStore
+import Testing
+
+@testable import PetrelBroker
+
+/// A stored record whose zstd body cannot be decompressed (here: its dictionary file is gone) does
+/// not block its queue for clients that need plain bodies: pulls leave it out and move past it.
+@Suite struct CompressionUndecodableTests {
+    /// Stores 8 bodies without a dictionary, 2 with the trained dictionary `Broken`, then deletes the
+    /// dictionary file, reopens the broker and stores 2 more (again without a dictionary). Returns the
+    /// reopened fixture and the bodies in queue order.
+    static func storeWithLostDictionary(_ directory: BrokerTestDirectory) async throws -> (HandlerFixture, [String]) {
+        let fixture = try await HandlerFixture(directory: directory, configure: CompressionDictionaryTests.configure)
+        #expect(await fixture.handle(CompressionFixtures.updateTopic("Broken", attributes: "+compression.type=zstd")).responseCode == .success)
+        let bodies = (0..<12).map(CompressionFixtures.event)
+        for body in bodies.prefix(8) { #expect(await fixture.handle(Requests.send(topic: "Broken", body: body)).responseCode == .success) }
+        let dictionary = try await CompressionDictionaryTests.awaitDictionary(fixture, "Broken")
+        for body in bodies[8..<10] { #expect(await fixture.handle(Requests.send(topic: "Broken", body: body)).responseCode == .success) }
+        await fixture.waitForQueue("Broken", count: 10)
+        try await fixture.close()
+        try FileManager.default.removeItem(atPath: CompressionDictionaryFile.path(storeRoot: directory.path, id: dictionary.id))
+
+        let reopened = try await HandlerFixture(directory: directory, configure: CompressionDictionaryTests.configure)
+        #expect(reopened.handler.compression.dictionary(dictionary.id) == nil)
+        for body in bodies[10...] { #expect(await reopened.handle(Requests.send(topic: "Broken", body: body)).responseCode == .success) }
+        await reopened.waitForQueue("Broken", count: 12)
+        return (reopened, bodies)
+    }
+
+    @Test func aPlainPullSkipsARecordThatCannotBeDecompressedAndCountsIt() async throws {
+        let directory = BrokerTestDirectory()
+        defer { directory.remove() }
+        let (fixture, bodies) = try await Self.storeWithLostDictionary(directory)
+
+        let first = await fixture.handle(CompressionFixtures.pull("Broken", offset: 0, acceptsZstd: false))
+        #expect(first.responseCode == .success, "\(first.remark ?? "")")
+        let served = try Requests.messages(in: first)
+        #expect(served.map { String(buffer: $0.message.body) } == Array(bodies[0..<8] + bodies[10...]))
+        #expect(served.map(\.queueOffset.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 10, 11])
+        #expect(first.extFields["nextBeginOffset"] == "12")
+        #expect(first.extFields[BrokerRequestHandler.undecodableOffsetsField] == "8,9")
+        #expect(first.extFields[BrokerRequestHandler.undecodableReasonField]?.contains("dictionary") == true,
+                "\(first.extFields[BrokerRequestHandler.undecodableReasonField] ?? "")")
+        #expect(fixture.handler.compression.undecodableSkips(topic: "Broken") == 2)
+
+        // A batch of nothing but undecodable records still moves the consumer past them.
+        let stuck = await fixture.handle(Requests.pull(topic: "Broken", offset: 8, maxMessages: 2, sysFlag: 4, suspendMilliseconds: 0))
+        #expect(stuck.responseCode == .pullRetryImmediately)
+        #expect(stuck.extFields["nextBeginOffset"] == "10" && stuck.body == nil)
+        let maximum = await fixture.handle(RemotingCommand.request(code: .getMaxOffset, extFields: ["topic": "Broken", "queueId": "0"]))
+        #expect(maximum.extFields["undecodableBodies"] == "4")
+
+        // The records stay: verbatim for a client that decompresses itself, a clear error by id.
+        let verbatim = await fixture.handle(CompressionFixtures.pull("Broken", offset: 8, acceptsZstd: true))
+        let kept = try Requests.messages(in: verbatim)
+        #expect(kept.map(\.queueOffset.rawValue) == [8, 9, 10, 11] && kept[0].sysFlag.compression == .zstd)
+        let viewed = await fixture.handle(RemotingCommand.request(
+            code: .viewMessageById, extFields: ["offset": String(kept[0].commitLogOffset.rawValue)]))
+        #expect(viewed.responseCode == .systemError && viewed.remark?.contains("dictionary") == true, "\(viewed.remark ?? "")")
+        try await fixture.close()
+    }
+}
