@@ -30,38 +30,60 @@ final class BrokerProcess: @unchecked Sendable {
     /// The child.
     private let process: Process
     /// Everything the child printed (stdout and stderr).
-    private let output = OutputBuffer()
+    private let output: OutputBuffer
 
     /// Starts a broker; with `nameServer` nil it runs its own embedded name server on a free port.
     /// `extraArguments` are further `--key value` settings. Returns once the broker printed its
-    /// "listening" line.
+    /// "listening" line. A port taken between choosing and binding it (another test's child may
+    /// pick the same random one) costs a retry on fresh ports, up to three attempts.
     init(brokerName: String = "broker-a", nameServer: String? = nil, extraArguments: [String] = []) async throws {
-        let listenPort = try Self.freePort()
         self.brokerName = brokerName
-        address = "127.0.0.1:\(listenPort)"
         storeDirectory = NSTemporaryDirectory() + "petrel-client-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: storeDirectory, withIntermediateDirectories: true)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let launched = try await Self.launch(
+                brokerName: brokerName, nameServer: nameServer, storeDirectory: storeDirectory, extraArguments: extraArguments)
+            if launched.started {
+                (address, self.nameServer, process, output) = (launched.address, launched.nameServer, launched.process, launched.output)
+                return
+            }
+            Self.terminate(launched.process)
+            let text = launched.output.text
+            guard attempt < 3, text.contains("Address already in use") else {
+                try? FileManager.default.removeItem(atPath: storeDirectory)
+                throw HarnessError("petrel-broker did not start: \(text)")
+            }
+        }
+    }
+
+    /// One start attempt on freshly chosen ports; `started` when the broker printed its "listening" line.
+    private static func launch(
+        brokerName: String, nameServer: String?, storeDirectory: String, extraArguments: [String]
+    ) async throws -> (started: Bool, address: String, nameServer: String, process: Process, output: OutputBuffer) {
+        let listenPort = try freePort()
         var arguments = [
             "--brokerName", brokerName, "--listenPort", String(listenPort), "--storePathRootDir", storeDirectory,
             "--brokerIP1", "127.0.0.1", "--mappedFileSizeCommitLog", String(16 * 1024 * 1024),
         ]
+        var nameServerAddress = nameServer ?? ""
         if let nameServer {
-            self.nameServer = nameServer
             arguments += ["-n", nameServer]
         } else {
-            let nameServerPort = try Self.freePort()
-            self.nameServer = "127.0.0.1:\(nameServerPort)"
+            let nameServerPort = try freePort()
+            nameServerAddress = "127.0.0.1:\(nameServerPort)"
             arguments += ["--namesrvListenPort", String(nameServerPort)]
         }
         arguments += extraArguments
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        let output = self.output
+        let output = OutputBuffer()
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if !data.isEmpty { output.append(data) }
@@ -70,10 +92,17 @@ final class BrokerProcess: @unchecked Sendable {
         let started = await poll(seconds: 60) { [process] in
             output.text.contains("listening on") || !process.isRunning
         }
-        guard started, process.isRunning else {
-            stop()
-            throw HarnessError("petrel-broker did not start: \(self.output.text)")
-        }
+        return (started && process.isRunning, "127.0.0.1:\(listenPort)", nameServerAddress, process, output)
+    }
+
+    /// Stops a child that did not start: SIGTERM, SIGKILL after 20 s.
+    private static func terminate(_ process: Process) {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// The pid of the child.
@@ -91,13 +120,7 @@ final class BrokerProcess: @unchecked Sendable {
 
     /// Stops the broker with SIGTERM (SIGKILL after 20 s) and removes its store.
     func stop() {
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(20)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        Self.terminate(process)
         try? FileManager.default.removeItem(atPath: storeDirectory)
     }
 

@@ -83,16 +83,17 @@ struct CallbackInvokeTests {
             let client = RemotingNetworkTests.makeClient()
             let connection = try await client.connection(to: server.address)
             let log = CompletionLog()
-            // Answered at once: the timer stays armed for its 8 s deadline and finds nothing then
-            // (8 s, not less: a 2-core machine running the whole suite can delay the echo seconds).
+            // Answered at once: the timer stays armed for its 12 s deadline and finds nothing then
+            // (12 s, not less: a saturated 2-core machine running the whole suite has delayed the
+            // echo by more than 8 s).
             let quick = RemotingCommand.request(code: TestCode.echo)
-            connection.invoke(quick, timeout: .seconds(8), completion: log.completion(for: quick))
-            let slow = RemotingCommand.request(code: TestCode.sleep, extFields: ["sleepMilliseconds": "15000"])
-            connection.invoke(slow, timeout: .seconds(10), completion: log.completion(for: slow))
+            connection.invoke(quick, timeout: .seconds(12), completion: log.completion(for: quick))
+            let slow = RemotingCommand.request(code: TestCode.sleep, extFields: ["sleepMilliseconds": "25000"])
+            connection.invoke(slow, timeout: .seconds(14), completion: log.completion(for: slow))
             #expect(await eventually(within: .seconds(60)) { log.count == 2 })
             let quickResult = log.result(of: quick.opaque)
             #expect((try? quickResult?.get())?.remark == "echo", "quick: \(String(describing: quickResult))")
-            // Answered only after 15 s: a success would mean the 10 s timeout never fired.
+            // Answered only after 25 s: a success would mean the 14 s timeout never fired.
             guard case .failure(let error) = log.result(of: slow.opaque) else {
                 Issue.record("the slow request was not timed out: \(String(describing: log.result(of: slow.opaque)))")
                 return
