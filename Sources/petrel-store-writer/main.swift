@@ -1,7 +1,7 @@
 // petrel-store-writer: a child process for the store's kill tests (Tests/PetrelStoreTests/KillRecoveryTests.swift).
 //
 //   petrel-store-writer --dir PATH --segment-size N --flush sync|async --writers W --body-size B
-//                       [--seed S] [--first-seq Q]
+//                       [--seed S] [--first-seq Q] [--format standard|compact|mixed]
 //
 // Opens a MessageStore at PATH, prints `READY`, then runs W concurrent writers that put messages
 // forever. Writer w puts sequence numbers Q, Q+1, … with topic "KillTest", queue id w % 4,
@@ -13,7 +13,8 @@
 //
 // Lines are written whole with one write(2) each, under a lock, so they never interleave, and
 // nothing is buffered in the process: a line that was written survives a SIGKILL in the pipe.
-// The process never exits on its own; the test kills it with SIGKILL.
+// The process never exits on its own; the test kills it with SIGKILL. `--format` chooses the
+// commit-log record layout: v1 (`standard`, the default), `compact`, or `mixed` (odd writers compact).
 import Foundation
 import Logging
 import PetrelCore
@@ -59,6 +60,8 @@ struct Options {
     var bodySize = 512
     var seed: UInt64 = 0x5EED
     var firstSequence = 0
+    /// Record layout: nil for `mixed` (odd writers compact, even ones v1).
+    var format: StoredRecordFormat? = .standard
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -91,6 +94,14 @@ struct Options {
                 guard let seed = UInt64(text) else { fail("--seed needs an unsigned integer, got '\(text)'") }
                 options.seed = seed
             case "--first-seq": options.firstSequence = integer(name)
+            case "--format":
+                let text = value(name).lowercased()
+                if text == "mixed" {
+                    options.format = nil
+                } else {
+                    guard let format = StoredRecordFormat(rawValue: text) else { fail("--format must be standard, compact or mixed, got '\(text)'") }
+                    options.format = format
+                }
             default: fail("unknown argument '\(name)'")
             }
             index += 1
@@ -161,7 +172,7 @@ await withTaskGroup(of: Void.self) { group in
                     message: Message(topic: "KillTest", properties: properties, body: .init(bytes: body)),
                     queueId: Int32(writer % 4), bornTimestamp: Int64(Date().timeIntervalSince1970 * 1000),
                     bornHost: bornHost)
-                let result = await store.put(message)
+                let result = await store.put(message, format: options.format ?? (writer % 2 == 1 ? .compact : .standard))
                 if result.status == .ok, let appended = result.appended {
                     output.write("ACK \(writer) \(sequence) \(appended.firstOffset.rawValue) \(appended.firstQueueOffset.rawValue)")
                 } else {
