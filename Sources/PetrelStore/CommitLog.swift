@@ -40,6 +40,11 @@ final class CommitLog: @unchecked Sendable {
         let position: Int
         /// The bytes (a patched batch, or an 8-byte blank record).
         let bytes: [UInt8]
+        /// The log offset where the space this write fills ends, set by `advance`: past the batch's
+        /// last byte, or for a blank the segment's end (its 8 bytes stand for the whole rest of the
+        /// segment). The flush thread publishes it as the written end; the blank's own 8 bytes would
+        /// end inside the segment's padding, where no record starts and recovery finds only zeros.
+        var end: Int64 = 0
     }
 
     /// What an append attempt did.
@@ -196,7 +201,9 @@ final class CommitLog: @unchecked Sendable {
         if writesThroughMapping {
             committed.store(state.writeOffset, ordering: .sequentiallyConsistent)
         } else {
-            state.pending.append(pending())
+            var write = pending()
+            write.end = state.writeOffset
+            state.pending.append(write)
         }
     }
 
@@ -227,13 +234,15 @@ final class CommitLog: @unchecked Sendable {
         while index < pending.count {
             let segment = pending[index].segment
             let position = pending[index].position
+            var groupEnd = end
             staging.removeAll(keepingCapacity: true)
             while index < pending.count, pending[index].segment === segment {
                 staging.append(contentsOf: pending[index].bytes)
+                groupEnd = pending[index].end
                 index += 1
             }
             try segment.write(staging, at: position)
-            end = segment.startOffset + Int64(position + staging.count)
+            end = groupEnd
             committed.store(end, ordering: .sequentiallyConsistent)
         }
         return end

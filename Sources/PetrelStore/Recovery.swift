@@ -39,8 +39,8 @@ enum Recovery {
             throw StoreError(.corruptLog, "checkpoint says \(start) bytes are durable but the log ends at \(logEnd)",
                              path: commitLog.directory)
         }
-        // A start inside a segment's blank tail is fine; one past the last written record is checked below.
-        start = min(start, logEnd)
+        // One past the last written record is checked below.
+        start = backOntoBlank(min(start, logEnd), commitLog: commitLog)
         let (end, stop) = validate(commitLog: commitLog, from: start, logEnd: logEnd)
         var erased = 0
         if end < logEnd {
@@ -55,6 +55,22 @@ enum Recovery {
         try commitLog.restore(writeOffset: end, queueOffsets: queues.maximumOffsets)
         try commitLog.flush(from: start, to: end)
         return RecoveryReport(crashed: crashed, scanStart: start, end: end, erasedTailBytes: erased, stopReason: stop)
+    }
+
+    /// Moves a scan start that lies just past a blank record's 8 bytes back onto the blank. Stores
+    /// written before the flush thread published a sealed segment's end as its written end (see
+    /// `CommitLog.PendingWrite.end`) could record that offset as flushed; nothing starts there, only
+    /// the blank's zero padding, so scanning from it would stop at once. Starting at the blank
+    /// validates strictly more.
+    private static func backOntoBlank(_ start: Int64, commitLog: CommitLog) -> Int64 {
+        let blankSize = StoredMessageLayout.blankRecordSize
+        guard let segment = commitLog.segment(containing: start) else { return start }
+        let position = Int(start - segment.startOffset)
+        guard position >= blankSize,
+              case .blank = RecordScanner.scan(segment, position: position - blankSize, verifyChecksum: false) else {
+            return start
+        }
+        return start - Int64(blankSize)
     }
 
     /// Walks valid records from `start`; returns where they end and why.
