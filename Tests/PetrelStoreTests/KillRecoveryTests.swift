@@ -11,6 +11,8 @@ import Testing
 @Suite(.serialized) struct KillRecoveryTests {
     // MARK: - Kill tests
 
+    // Both kill tests write v1 and compact records side by side (`--format mixed`: odd writers
+    // compact), so each layout's torn-write handling is proven by killing, on both write paths.
     @Test("SIGKILL during SYNC_FLUSH writes: every ACKed message survives, queues agree with the log")
     func killDuringSyncFlushWrites() async throws {
         try await runKillRounds(flush: .sync, rounds: 20, label: "petrel-kill-sync")
@@ -239,6 +241,8 @@ struct KillChild {
     let flush: FlushMode
     let stderrPath: String
     let firstSequence: Int
+    /// `--format` of the child: standard, compact or mixed.
+    var format = "mixed"
 
     /// The configuration the child opens the store with (keep in step with petrel-store-writer).
     static func configuration(root: String, flush: FlushMode) -> StoreConfiguration {
@@ -301,7 +305,7 @@ struct KillChild {
         process.arguments = [
             "--dir", root, "--segment-size", String(Self.segmentSize), "--flush", flush == .sync ? "sync" : "async",
             "--writers", String(Self.writers), "--body-size", String(Self.bodySize), "--seed", String(Self.seed),
-            "--first-seq", String(firstSequence),
+            "--first-seq", String(firstSequence), "--format", format,
         ]
         let pipe = Pipe()
         process.standardOutput = pipe
