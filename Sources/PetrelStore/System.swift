@@ -224,13 +224,22 @@ public enum System {
         return used / (used + available)
     }
 
-    /// Takes an exclusive advisory lock on a file, failing at once when another process holds it.
-    public static func lockExclusively(_ path: String) throws(StoreError) -> Int32 {
+    /// Takes an exclusive advisory lock on a file, failing when another process holds it for more
+    /// than `patienceMilliseconds`. The wait covers a lock that outlives its holder's `close` for an
+    /// instant: a child the process is spawning right then shares every open file until its exec
+    /// drops the close-on-exec ones, lock files included, so a store closed and reopened at once by
+    /// a process that also spawns children (a test run, an embedding application) could be refused.
+    public static func lockExclusively(_ path: String, patienceMilliseconds: Int = 1000) throws(StoreError) -> Int32 {
         let descriptor = try open(path, create: true)
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        var waited = 0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
-            _ = Glibc.close(descriptor)
-            throw StoreError(.locked, "another process has this store open", path: path, errno: code)
+            guard code == EWOULDBLOCK || code == EINTR, waited < patienceMilliseconds else {
+                _ = Glibc.close(descriptor)
+                throw StoreError(.locked, "another process has this store open", path: path, errno: code)
+            }
+            usleep(10_000)
+            waited += 10
         }
         return descriptor
     }
