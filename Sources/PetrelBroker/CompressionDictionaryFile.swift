@@ -88,10 +88,33 @@ enum CompressionDictionaryFile {
             try System.makeDirectories(directory)
             try System.syncDirectory(storeRoot + "/config")
             try System.syncDirectory(storeRoot)
+            // The id is recorded as issued before its file exists: a later loss of the file (outside
+            // the broker) must not let the next dictionary take the same id, or old records naming it
+            // would decompress with the wrong dictionary and fail as corrupt instead of as unknown.
+            if dictionary.id > (try readHighestId(storeRoot: storeRoot)) {
+                try AtomicFile.write(Array("\(dictionary.id)\n".utf8), to: highestIdPath(storeRoot: storeRoot))
+            }
             try AtomicFile.write(encode(dictionary), to: path)
         } catch {
             throw BrokerError(.metadataFailure, "cannot write dictionary \(path): \(error)")
         }
+    }
+
+    /// `config/dictionaries/highest-id`: the highest dictionary id ever issued, as decimal text.
+    static func highestIdPath(storeRoot: String) -> String { directory(storeRoot: storeRoot) + "/highest-id" }
+
+    /// The highest id ever issued (0 when none was recorded); damaged contents stop start-up, as a
+    /// guess could reuse an id.
+    static func readHighestId(storeRoot: String) throws(BrokerError) -> UInt32 {
+        let path = highestIdPath(storeRoot: storeRoot)
+        let bytes: [UInt8]?
+        do { bytes = try AtomicFile.read(path) } catch {
+            throw BrokerError(.metadataFailure, "cannot read \(path): \(error)")
+        }
+        guard let bytes else { return 0 }
+        let text = String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }, as: UTF8.self)
+        guard let id = UInt32(text) else { throw BrokerError(.corruptMetadata, "\(path) holds '\(text)', not a dictionary id") }
+        return id
     }
 
     /// Every dictionary under `storeRoot`, by id; a damaged file stops start-up (bodies need it).

@@ -95,6 +95,7 @@ public final class StoreBodyCompression: Sendable {
         var retirement: [UInt32: DictionaryRetirement] = [:]
         var savedCounters: [String: TopicBodyBytes] = [:]
         var marked = false
+        var highestIssued: UInt32 = 0
         if let storeRoot {
             let codecs = try CompressedStoreMarker.read(storeRoot: storeRoot)
             if let codec = codecs.first, compressor == nil {
@@ -105,6 +106,7 @@ public final class StoreBodyCompression: Sendable {
             }
             marked = !codecs.isEmpty
             dictionaries = try CompressionDictionaryFile.loadAll(storeRoot: storeRoot)
+            highestIssued = try CompressionDictionaryFile.readHighestId(storeRoot: storeRoot)
             savedCounters = try Self.loadCounters(storeRoot: storeRoot)
             for (id, after) in try Self.readRetired(storeRoot: storeRoot) where dictionaries[id] != nil {
                 retirement[id] = .retired(after: after)
@@ -118,10 +120,11 @@ public final class StoreBodyCompression: Sendable {
         for dictionary in dictionaries.values where dictionary.id > current[dictionary.topic] ?? 0 {
             current[dictionary.topic] = dictionary.id
         }
-        // The next id follows the highest ever used: a deleted dictionary's id is never reused while
-        // its file exists, and the current dictionaries (never deleted) hold the highest ids.
+        // The next id follows the highest ever issued (`highest-id`, written before each dictionary
+        // file), or the highest file for stores from before that record existed.
         state = Mutex(DictionaryState(
-            dictionaries: dictionaries, current: current, nextId: (dictionaries.keys.max() ?? 0) + 1, retirement: retirement))
+            dictionaries: dictionaries, current: current, nextId: max(dictionaries.keys.max() ?? 0, highestIssued) + 1,
+            retirement: retirement))
         markerWritten = Atomic(marked)
         counters = Mutex(savedCounters)
     }

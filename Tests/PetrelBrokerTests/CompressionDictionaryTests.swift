@@ -141,6 +141,27 @@ import Testing
         #expect(error?.message.contains("zstd") == true && error?.message.contains("compressorPlugin") == true, "\(error?.message ?? "")")
     }
 
+    @Test func aLostDictionaryFileDoesNotGiveItsIdToTheNextDictionary() async throws {
+        let directory = BrokerTestDirectory()
+        defer { directory.remove() }
+        var fixture = try await HandlerFixture(directory: directory, configure: Self.configure)
+        _ = await fixture.handle(CompressionFixtures.updateTopic("Lost", attributes: "+compression.type=zstd"))
+        for body in (0..<8).map(CompressionFixtures.event) { _ = await fixture.handle(Requests.send(topic: "Lost", body: body)) }
+        let first = try await Self.awaitDictionary(fixture, "Lost")
+        #expect(try CompressionDictionaryFile.readHighestId(storeRoot: directory.path) == first.id)
+        try await fixture.close()
+        // The file is lost outside the broker; the next dictionary must still get a new id.
+        try System.remove(CompressionDictionaryFile.path(storeRoot: directory.path, id: first.id))
+        fixture = try await HandlerFixture(directory: directory, configure: Self.configure)
+        #expect(fixture.handler.compression.currentDictionary(topic: "Lost") == nil)
+        for body in (8..<16).map(CompressionFixtures.event) { _ = await fixture.handle(Requests.send(topic: "Lost", body: body)) }
+        let second = try await Self.awaitDictionary(fixture, "Lost")
+        #expect(second.id == first.id + 1)
+        try await fixture.close()
+        try AtomicFile.write(Array("seven".utf8), to: CompressionDictionaryFile.highestIdPath(storeRoot: directory.path))
+        #expect(throws: BrokerError.self) { try CompressionDictionaryFile.readHighestId(storeRoot: directory.path) }
+    }
+
     @Test func dictionaryFilesRoundTripAndDamageIsRefused() throws {
         let dictionary = CompressionDictionary(id: 300, topic: "Tópico", bytes: Array(0..<200).map { UInt8($0) })
         var bytes = CompressionDictionaryFile.encode(dictionary)
