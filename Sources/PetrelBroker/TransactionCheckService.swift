@@ -307,12 +307,17 @@ public final class TransactionCheckService: Service, Sendable {
             logger.debug("no producer of the group is connected for a transaction check", metadata: ["group": "\(group)"])
             return false
         }
-        let plain: StoredMessage
+        var plain: StoredMessage
         do { plain = try compression?.plain(half) ?? half } catch {
-            logger.error("a half message's body cannot be decompressed for its check-back", metadata: [
+            // The producer decides from the transaction id, keys and properties; withholding the
+            // check would leave the half message to be rolled back after maximumChecks unasked.
+            logger.error("a half message's body cannot be decompressed; its check-back carries an empty body", metadata: [
                 "offset": "\(halfOffset)", "error": "\(error)",
             ])
-            return false
+            plain = half
+            plain.message.body = ByteBuffer()
+            plain.sysFlag.compression = nil
+            plain.bodyCRC = plain.message.body.withUnsafeReadableBytes { CRC32.bodyChecksum($0) }
         }
         let request = Self.checkRequest(plain, halfOffset: halfOffset)
         for channel in channels.shuffled() {

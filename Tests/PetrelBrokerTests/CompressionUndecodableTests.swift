@@ -63,4 +63,35 @@ import Testing
         #expect(viewed.responseCode == .systemError && viewed.remark?.contains("dictionary") == true, "\(viewed.remark ?? "")")
         try await fixture.close()
     }
+
+    @Test func aHalfMessageThatCannotBeDecompressedIsStillCheckedWithAnEmptyBody() async throws {
+        let directory = BrokerTestDirectory()
+        defer { directory.remove() }
+        var fixture = try await HandlerFixture(directory: directory, configure: CompressionDictionaryTests.configure)
+        #expect(await fixture.handle(CompressionFixtures.updateTopic("TxLost", attributes: "+compression.type=zstd")).responseCode == .success)
+        for body in (0..<8).map(CompressionFixtures.event) { _ = await fixture.handle(Requests.send(topic: "TxLost", body: body)) }
+        let dictionary = try await CompressionDictionaryTests.awaitDictionary(fixture, "TxLost")
+        let half = try await TransactionTests.sendHalf(fixture, topic: "TxLost", body: CompressionFixtures.event(20))
+        let stored = try fixture.store.message(at: CommitLogOffset(half.commitLogOffset))
+        let envelope = try CompressedBodyEnvelope(parsing: Array(stored.message.body.readableBytesView))
+        #expect(stored.sysFlag.compression == .zstd && envelope.dictionaryId == dictionary.id)
+        try await fixture.close()
+        try FileManager.default.removeItem(atPath: CompressionDictionaryFile.path(storeRoot: directory.path, id: dictionary.id))
+
+        fixture = try await HandlerFixture(directory: directory, configure: CompressionDictionaryTests.configure)
+        let producer = FakeClientChannel()
+        fixture.handler.clients.registerProducer(group: "PG", client: RegisteredClient(
+            clientId: "p1", channel: producer, language: .cpp, version: 409, lastHeartbeat: System.nowMilliseconds()))
+        let service = TransactionCheckService(
+            store: fixture.store, clients: fixture.handler.clients, table: fixture.handler.transactionOutcomes, timeout: 0,
+            compression: fixture.handler.compression, logger: HandlerFixture.logger)
+        #expect(await service.checkRound(now: System.nowMilliseconds() + 1).sent == 1)
+        let check = try #require(producer.sent.withLock { $0.first })
+        #expect(check.requestCode == .checkTransactionState && check.extFields["offsetMsgId"] == half.msgId)
+        let body = try #require(check.body)
+        let shown = try body.withUnsafeReadableBytes { try StoredMessageCodec.decode($0) }
+        #expect(shown.message.body.readableBytes == 0 && shown.sysFlag.compression == nil)
+        #expect(shown.message.topic == "TxLost" && check.extFields["transactionId"] == shown.message.uniqueKey)
+        try await fixture.close()
+    }
 }
