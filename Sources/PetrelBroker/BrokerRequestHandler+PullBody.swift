@@ -67,12 +67,15 @@ extension BrokerRequestHandler {
         return body
     }
 
-    /// Logs and counts one record left out of a pull.
+    /// Counts one record left out of a pull, and logs it when it is the topic's first this minute
+    /// (with the number of skips not logged before it).
     func reportUndecodable(_ record: StoredRecordSlice, header: PullRequestHeader, queueOffset: Int64, reason: String) {
         compression.countUndecodable(topic: header.topic)
+        guard let quiet = compression.undecodableSkipToLog(topic: header.topic, nowMilliseconds: System.nowMilliseconds()) else { return }
         logger.error("a stored message body cannot be decompressed for a client without acceptCompression=zstd; the pull skips it", metadata: [
             "topic": "\(header.topic)", "queueId": "\(header.queueId)", "queueOffset": "\(queueOffset)",
             "commitLogOffset": "\(record.commitLogOffset.rawValue)", "consumerGroup": "\(header.consumerGroup)", "reason": "\(reason)",
+            "skipsNotLoggedBefore": "\(quiet)",
         ])
     }
 

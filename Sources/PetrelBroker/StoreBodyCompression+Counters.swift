@@ -40,6 +40,24 @@ extension StoreBodyCompression {
         undecodableCounts.withLock { $0[topic, default: 0] += 1 }
     }
 
+    /// Whether a skip on `topic` at `nowMilliseconds` is logged: the first of each minute per topic,
+    /// so one lost dictionary does not write a line per record per pull. Returns the skips left
+    /// unlogged since the last logged one (to report with it), nil when this one stays quiet too.
+    func undecodableSkipToLog(topic: String, nowMilliseconds: Int64) -> Int64? {
+        let minute = nowMilliseconds / 60_000
+        return undecodableLogState.withLock { state -> Int64? in
+            var entry = state[topic] ?? (minute: Int64.min, quiet: 0)
+            defer { state[topic] = entry }
+            guard entry.minute != minute else {
+                entry.quiet += 1
+                return nil
+            }
+            let quiet = entry.quiet
+            entry = (minute, 0)
+            return quiet
+        }
+    }
+
     /// How often pulls of `topic` left out a record whose body cannot be decompressed, since the
     /// broker started (a record skipped by several pulls, e.g. of several groups, counts each time).
     public func undecodableSkips(topic: String) -> Int64 {

@@ -28,6 +28,8 @@ public final class StoreBodyCompression: Sendable {
     let counters: Mutex<[String: TopicBodyBytes]>
     /// Per topic, how often a pull left out a record whose body cannot be decompressed (since start).
     let undecodableCounts = Mutex<[String: Int64]>([:])
+    /// Per topic: the minute the last undecodable skip was logged, and skips not logged since.
+    let undecodableLogState = Mutex<[String: (minute: Int64, quiet: Int64)]>([:])
     /// Whether the compressed-store marker is on disk (the lock-free check of the write path).
     let markerWritten: Atomic<Bool>
     /// Serialises the one write of the marker.

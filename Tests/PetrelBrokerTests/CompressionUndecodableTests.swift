@@ -94,4 +94,18 @@ import Testing
         #expect(shown.message.topic == "TxLost" && check.extFields["transactionId"] == shown.message.uniqueKey)
         try await fixture.close()
     }
+
+    @Test func skipsAreLoggedOncePerTopicAndMinuteWithTheCountKeptQuiet() async throws {
+        let fixture = try await HandlerFixture { try? CompressionFixtures.useZstd(&$0) }
+        defer { fixture.directory.remove() }
+        let compression = fixture.handler.compression
+        let minute: Int64 = 29_400_000 * 60_000
+        #expect(compression.undecodableSkipToLog(topic: "A", nowMilliseconds: minute) == 0)
+        #expect(compression.undecodableSkipToLog(topic: "A", nowMilliseconds: minute + 1_000) == nil)
+        #expect(compression.undecodableSkipToLog(topic: "A", nowMilliseconds: minute + 59_999) == nil)
+        #expect(compression.undecodableSkipToLog(topic: "B", nowMilliseconds: minute + 2_000) == 0)
+        #expect(compression.undecodableSkipToLog(topic: "A", nowMilliseconds: minute + 60_000) == 2)
+        #expect(compression.undecodableSkipToLog(topic: "A", nowMilliseconds: minute + 180_000) == 0)
+        try await fixture.close()
+    }
 }
