@@ -70,13 +70,20 @@ extension StoreBodyCompression {
         let configuration = configuration
         let (dictionary, ready): (CompressionDictionary?, [[UInt8]]?) = state.withLock { state in
             let current = state.current[topic].flatMap { state.dictionaries[$0] }
+            let retrain = configuration.dictionaryRetrainMessages
+            if let current {
+                // The common case, a topic with its dictionary: one in-place update, no sampler moved.
+                var compressed: Int64 = 0
+                modify(&state.samplers[topic, default: Sampler()]) { sampler in
+                    sampler.compressedWithCurrent += 1
+                    compressed = sampler.training ? -1 : sampler.compressedWithCurrent
+                }
+                guard retrain > 0, compressed >= retrain else { return (current, nil) }
+            }
             // Taken out of the table while changed, so appending a sample does not copy the samples.
             var sampler = state.samplers.removeValue(forKey: topic) ?? Sampler()
             defer { state.samplers[topic] = sampler }
-            if current != nil { sampler.compressedWithCurrent += 1 }
-            let retrain = configuration.dictionaryRetrainMessages
-            let wantsSamples = current == nil || (retrain > 0 && sampler.compressedWithCurrent >= retrain)
-            guard wantsSamples, !sampler.training else { return (current, nil) }
+            guard !sampler.training else { return (current, nil) }
             let sample = Array(body.readableBytesView.prefix(CompressionConfiguration.maximumSampleBytes))
             sampler.samples.append(sample)
             sampler.sampledBytes += sample.count
@@ -146,3 +153,6 @@ extension StoreBodyCompression {
         return chosen.reversed().flatMap { $0 }
     }
 }
+
+/// Applies `change` to `value` in place (with a dictionary's `default:` subscript, one lookup).
+private func modify<Value>(_ value: inout Value, _ change: (inout Value) -> Void) { change(&value) }
