@@ -26,9 +26,10 @@ extension RemotingConnection {
     /// that must not block: it queues the answer and, when the queue was empty, schedules one drain
     /// that builds, writes and flushes every answer queued by then (one flush round of the store
     /// settling many sends costs one hop and one write system call per connection). A oneway
-    /// request is not answered.
+    /// request is not answered, nor one whose connection closed meanwhile (its event loop may be
+    /// gone by then: the store settles its waiters when it closes, after the server stopped).
     public func answerLater(_ request: RemotingCommand, building build: @escaping @Sendable () -> RemotingCommand) {
-        guard !request.isOneway else { return }
+        guard !request.isOneway, channel.isActive else { return }
         let startsDrain = laterAnswers.withLockedValue { queued in
             queued.append(LaterAnswer(request: request, build: build))
             return queued.count == 1

@@ -71,9 +71,9 @@ final class FlushService: @unchecked Sendable {
     private var threads: [Thread] = []
     /// Signals that the flush loop ended.
     private let finished = DispatchSemaphore(value: 0)
-    /// Held by the flush thread for each round. Uncontended in service; a test holds it to stand for
-    /// an msync that does not return, which the timeout sweeper must see through.
-    let roundGate = NSLock()
+    /// Passed by the flush thread before each round. Always open in service; a test holds it to
+    /// stand for an msync that does not return, which the timeout sweeper must see through.
+    let roundGate = FlushRoundGate()
 
     /// Creates the service; nothing runs until `start`.
     init(commitLog: CommitLog, mode: FlushMode, interval: Duration, timeout: Duration,
@@ -205,9 +205,8 @@ final class FlushService: @unchecked Sendable {
             hasWork = false
             condition.unlock()
             if !broken {
-                roundGate.lock()
+                roundGate.pass()
                 flushOnce()
-                roundGate.unlock()
             }
             if stop { break }
         }
@@ -275,5 +274,36 @@ final class FlushService: @unchecked Sendable {
         waiters.removeAll()
         condition.unlock()
         for waiter in remaining { waiter.resumption.resume(returning: status) }
+    }
+}
+
+/// A gate the flush thread passes before each round: open unless held. Holding it from any thread
+/// (or task) keeps the next round from starting, like an msync that does not return.
+final class FlushRoundGate: @unchecked Sendable {
+    /// Guards `held`; the flush thread waits on it.
+    private let condition = NSCondition()
+    /// Whether rounds wait.
+    private var held = false
+
+    /// Keeps rounds from starting until `release`.
+    func hold() {
+        condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    /// Lets rounds start again.
+    func release() {
+        condition.lock()
+        held = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Returns once the gate is open (at once in service). Called by the flush thread.
+    func pass() {
+        condition.lock()
+        while held { condition.wait() }
+        condition.unlock()
     }
 }
