@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -80,15 +81,22 @@ import Testing
         gate.hold()
         #expect(fixture.handler.sendOnEventLoop(Requests.send(topic: "Closing", body: "last"), client: client).isLater)
         // The close waits for the flush thread, which the gate holds; the last round covers the send.
-        let closing = Task { try await fixture.close() }
-        _ = await Polling.eventually { fixture.store.isClosed }
+        // It blocks, so it runs on a thread of its own, never on one of the few cooperative threads.
+        let closeReturned = Counter()
+        let store = fixture.store
+        Thread {
+            try? store.close()
+            closeReturned.increment()
+        }.start()
+        _ = await Polling.eventually { store.isClosed }
         gate.release()
         let answer = try #require(await client.nextLaterAnswer())
-        try await closing.value
+        #expect(await Polling.eventually { closeReturned.value == 1 })
         #expect(answer.responseCode == .success, "\(answer.remark ?? "")")
         // After the close a send is refused at once.
         let refused = fixture.handler.sendOnEventLoop(Requests.send(topic: "Closing", body: "late"), client: client)
         #expect(refused.response?.responseCode == .serviceNotAvailable)
+        try await fixture.close()
     }
 
     @Test("over TCP, pipelined SYNC_FLUSH sends are answered from one flush round, without tasks")
