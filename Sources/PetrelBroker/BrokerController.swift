@@ -250,8 +250,8 @@ final class HandlerGate: RemotingRequestHandler {
 
     /// Forwards to the real handler's event-loop fast path; while opening, the request takes the
     /// task path, which refuses it.
-    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
-        handler?.handleOnEventLoop(request, from: connection)
+    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> EventLoopAnswer {
+        handler?.handleOnEventLoop(request, from: connection) ?? .declined
     }
 
     /// Tells the real handler a connection closed (the server's callback runs on an event loop and

@@ -37,31 +37,62 @@ extension BrokerRequestHandler {
         return try sendResponse(request, result, queueId: prepared.queueId)
     }
 
-    /// Handles a send on the connection's event loop when the store flushes asynchronously (its put
-    /// never waits), sparing the request its task and thread hops; nil for anything else.
-    func sendOnEventLoop(_ request: RemotingCommand, client: any ClientChannel) -> RemotingCommand? {
+    /// Handles a send on the connection's event loop, sparing it a task and its thread hops. Under
+    /// `ASYNC_FLUSH` (or for `WAIT=false`) the put never waits and the send is answered at once.
+    /// Under `SYNC_FLUSH` the put returns the offset to wait for; the send is taken on (`.later`)
+    /// and answered from the store's flush completion, which hands the outcome to the connection's
+    /// event loop (group commit: one flush round answers every send it covers). Declines codes
+    /// other than sends, and large bodies to compress (they would stall the loop).
+    func sendOnEventLoop(_ request: RemotingCommand, client: any ClientChannel) -> EventLoopAnswer {
         switch request.requestCode {
         case .sendMessage, .sendMessageV2, .sendBatchMessage: break
-        default: return nil
+        default: return .declined
         }
-        guard store.configuration.flushMode != .sync else { return nil }
         // Compressing a large body (milliseconds at high levels) would stall every connection of
         // the loop; such sends take the task path, off the loop.
-        if compression.compressor != nil, (request.body?.readableBytes ?? 0) > Self.largestBodyCompressedOnEventLoop { return nil }
+        if compression.compressor != nil, (request.body?.readableBytes ?? 0) > Self.largestBodyCompressedOnEventLoop { return .declined }
         do throws(RequestFailure) {
             let prepared = try compressing(try prepareSend(request, client: client))
             let (result, flushTarget) = store.putWithoutFlushWait(batch: prepared.messages, format: prepared.format)
-            guard flushTarget == nil else {
-                throw RequestFailure(.systemError, "the store asked to wait for a flush under ASYNC_FLUSH")
+            guard let flushTarget else { return .answered(try sendResponse(request, result, queueId: prepared.queueId)) }
+            let queueId = prepared.queueId
+            let appended = result.appended
+            // Runs on a store thread that must not block: it only queues the answer for the loop,
+            // where the response is built.
+            let settled = store.whenFlushed(upTo: flushTarget) { [self] status in
+                client.answerLater(request) {
+                    self.flushedSendResponse(request, PutResult(status: status, appended: appended), queueId: queueId, client: client)
+                }
             }
-            return try sendResponse(request, result, queueId: prepared.queueId)
+            guard let settled else {
+                sendsAnsweredAfterFlush.add(1, ordering: .relaxed)
+                return .later
+            }
+            return .answered(try sendResponse(request, PutResult(status: settled, appended: appended), queueId: queueId))
         } catch {
-            logger.debug("request refused", metadata: [
-                "code": "\(request.requestCode)", "response": "\(error.code)", "remark": "\(error.remark)",
-                "remote": "\(client.remoteAddress)",
-            ])
-            return request.response(code: error.code, remark: error.remark)
+            return .answered(refusal(request, error, client: client))
         }
+    }
+
+    /// The response to a send whose flush settled with `result`'s status: the same codes and
+    /// remarks as the task path (FLUSH_DISK_TIMEOUT, or a refusal for a failed or stopped flush).
+    private func flushedSendResponse(
+        _ request: RemotingCommand, _ result: PutResult, queueId: Int32, client: any ClientChannel
+    ) -> RemotingCommand {
+        do throws(RequestFailure) {
+            return try sendResponse(request, result, queueId: queueId)
+        } catch {
+            return refusal(request, error, client: client)
+        }
+    }
+
+    /// The response refusing `request` for `failure`, logged like `handle` logs its refusals.
+    func refusal(_ request: RemotingCommand, _ failure: RequestFailure, client: any ClientChannel) -> RemotingCommand {
+        logger.debug("request refused", metadata: [
+            "code": "\(request.requestCode)", "response": "\(failure.code)", "remark": "\(failure.remark)",
+            "remote": "\(client.remoteAddress)",
+        ])
+        return request.response(code: failure.code, remark: failure.remark)
     }
 
     /// Validates a send, auto-creates its topic, picks the queue and builds the records to store.

@@ -3,6 +3,7 @@ import NIOCore
 import PetrelCore
 import PetrelRemoting
 import PetrelStore
+import Synchronization
 
 /// The broker's request processors (Java's `SendMessageProcessor`, `PullMessageProcessor`,
 /// `ConsumerManageProcessor`, `ClientManageProcessor` and the admin processor in one place): it
@@ -39,6 +40,9 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
     let onTopicsChanged: @Sendable () -> Void
     /// Where the handler reports.
     let logger: Logger
+    /// Sends taken on by the event loop and answered from their flush's completion (`SYNC_FLUSH`),
+    /// as opposed to answered at once or run in a task; for observability and tests.
+    let sendsAnsweredAfterFlush = Atomic<Int>(0)
 
     /// Longest a pull is held, whatever the client asks for: keeps a held pull well inside every
     /// client's own timeout (30 s for C++ and Java push consumers).
@@ -79,8 +83,8 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         await handle(request, client: connection)
     }
 
-    /// The event-loop fast path: sends under ASYNC_FLUSH (see `sendOnEventLoop`); nil for the rest.
-    public func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
+    /// The event-loop fast path: sends (see `sendOnEventLoop`); the rest is declined.
+    public func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> EventLoopAnswer {
         sendOnEventLoop(request, client: connection)
     }
 
@@ -89,11 +93,7 @@ public final class BrokerRequestHandler: RemotingRequestHandler {
         do {
             return try await route(request, client: client)
         } catch {
-            logger.debug("request refused", metadata: [
-                "code": "\(request.requestCode)", "response": "\(error.code)", "remark": "\(error.remark)",
-                "remote": "\(client.remoteAddress)",
-            ])
-            return request.response(code: error.code, remark: error.remark)
+            return refusal(request, error, client: client)
         }
     }
 

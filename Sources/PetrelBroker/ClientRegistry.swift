@@ -204,6 +204,9 @@ public protocol ClientChannel: AnyObject, Sendable {
     func invoke(_ request: RemotingCommand, timeout: Duration) async throws(RemotingError) -> RemotingCommand
     /// Closes the connection.
     func close()
+    /// Answers `request`, which the event loop took on (`EventLoopAnswer.later`), with the response
+    /// `build` makes on the connection's event loop; callable from any thread, never blocks.
+    func answerLater(_ request: RemotingCommand, building build: @escaping @Sendable () -> RemotingCommand)
 }
 
 extension RemotingConnection: ClientChannel {}

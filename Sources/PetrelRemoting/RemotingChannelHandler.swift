@@ -14,17 +14,18 @@ public protocol RemotingRequestHandler: Sendable {
     /// because C++ clients send even their oneway requests with flag 0 and Java would wait (spec §3).
     func handle(_ request: RemotingCommand, from connection: RemotingConnection) async -> RemotingCommand?
 
-    /// The response to `request` computed at once on the connection's event loop, or nil to have
-    /// `handle` run in a task as usual. For requests whose work never waits (a send to a store that
-    /// flushes asynchronously): answering in place spares the hops to the cooperative pool and back,
-    /// which dominate the cost of a small request. Must not block. The default answers nothing here.
-    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand?
+    /// Handles `request` on the connection's event loop: answers it at once, takes it on to answer
+    /// later with `connection.answerLater` (work that waits for something, like a send waiting for
+    /// its flush, without blocking), or declines to have `handle` run it in a task as usual. Sparing
+    /// a small request the hops to the cooperative pool and back removes most of its cost. Must not
+    /// block. The default declines everything.
+    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> EventLoopAnswer
 }
 
 extension RemotingRequestHandler {
     /// Handles nothing on the event loop: every request runs in a task.
-    public func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
-        nil
+    public func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> EventLoopAnswer {
+        .declined
     }
 }
 
@@ -196,11 +197,16 @@ struct RequestDispatcher: Sendable {
     /// handler may answer at once; otherwise the request runs in a task. Returns true when an answer
     /// was written but not flushed: the caller flushes at the end of the read burst.
     func dispatch(_ request: RemotingCommand) -> Bool {
-        if let handler, let response = handler.handleOnEventLoop(request, from: connection) {
+        switch handler?.handleOnEventLoop(request, from: connection) ?? .declined {
+        case .answered(let response):
             guard !request.isOneway else { return false }
             let defers = (request.body?.readableBytes ?? 0) <= Self.deferredFlushBodyLimit
-            reply(response, to: request, flush: !defers)
+            connection.writeAnswer(response, to: request, flush: !defers)
             return defers
+        case .later:
+            return false
+        case .declined:
+            break
         }
         Task {
             let response = await self.response(to: request)
@@ -208,7 +214,7 @@ struct RequestDispatcher: Sendable {
                 if response != nil { logger.trace("not answering a oneway request", metadata: ["code": "\(request.code)"]) }
                 return
             }
-            reply(response ?? request.response(), to: request)
+            connection.writeAnswer(response ?? request.response(), to: request)
         }
         return false
     }
@@ -219,27 +225,5 @@ struct RequestDispatcher: Sendable {
             return request.response(code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
         }
         return await handler.handle(request, from: connection)
-    }
-
-    /// Writes `response` as the answer to `request`, flushed unless `flush` is false (then the caller
-    /// flushes); a response that cannot be encoded is replaced by a SYSTEM_ERROR saying why, so the
-    /// client is never left waiting. Does not wait for the write.
-    private func reply(_ response: RemotingCommand, to request: RemotingCommand, flush: Bool = true) {
-        var response = response
-        response.opaque = request.opaque
-        response.serializeType = request.serializeType
-        response.flag |= RemotingCommand.responseFlag
-        let written = flush ? connection.channel.writeAndFlush(response) : connection.channel.write(response)
-        written.whenFailure { [logger, connection] error in
-            guard let error = error as? RemotingError, error.code == .encodeFailed else {
-                logger.debug("could not deliver a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
-                return
-            }
-            logger.error("could not encode a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
-            let fallback = request.response(code: .systemError, remark: "could not encode the response: \(error.message)")
-            connection.channel.writeAndFlush(fallback).whenFailure { error in
-                logger.debug("could not deliver a response", metadata: ["code": "\(request.code)", "error": "\(error)"])
-            }
-        }
     }
 }

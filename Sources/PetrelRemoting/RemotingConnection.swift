@@ -24,6 +24,8 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     let logger: Logger
     /// Outstanding requests and whether the connection has closed.
     private let state = NIOLockedValueBox(State())
+    /// Answers promised by handlers (`answerLater`), waiting for their drain on the event loop.
+    let laterAnswers = NIOLockedValueBox<[LaterAnswer]>([])
 
     /// The mutable part, guarded by `state`'s lock.
     private struct State: Sendable {

@@ -16,8 +16,25 @@ final class FlushService: @unchecked Sendable {
         var target: Int64
         /// When the waiter gives up (monotonic ns).
         var deadline: UInt64
-        /// Resumed with the outcome.
-        var continuation: CheckedContinuation<PutStatus, Never>
+        /// Told the outcome.
+        var resumption: Resumption
+    }
+
+    /// How a waiter is told the outcome of its flush.
+    private enum Resumption {
+        /// An `async` `waitForFlush`, resumed where it awaits.
+        case continuation(CheckedContinuation<PutStatus, Never>)
+        /// A `whenFlushed` callback, called on the thread that settles the waiter (flush, timeout
+        /// sweeper or stop): it only schedules work elsewhere, so that thread never blocks.
+        case callback(@Sendable (PutStatus) -> Void)
+
+        /// Delivers `status`; called exactly once.
+        func resume(returning status: PutStatus) {
+            switch self {
+            case .continuation(let continuation): continuation.resume(returning: status)
+            case .callback(let callback): callback(status)
+            }
+        }
     }
 
     /// The log being flushed.
@@ -54,6 +71,9 @@ final class FlushService: @unchecked Sendable {
     private var threads: [Thread] = []
     /// Signals that the flush loop ended.
     private let finished = DispatchSemaphore(value: 0)
+    /// Passed by the flush thread before each round. Always open in service; a test holds it to
+    /// stand for an msync that does not return, which the timeout sweeper must see through.
+    let roundGate = FlushRoundGate()
 
     /// Creates the service; nothing runs until `start`.
     init(commitLog: CommitLog, mode: FlushMode, interval: Duration, timeout: Duration,
@@ -107,23 +127,52 @@ final class FlushService: @unchecked Sendable {
     func waitForFlush(upTo target: Int64) async -> PutStatus {
         if flushedOffset >= target { return .ok }
         return await withCheckedContinuation { continuation in
-            condition.lock()
-            if let failure {
-                condition.unlock()
-                continuation.resume(returning: .flushFailed(failure.description))
-                return
+            if let settled = register(target, .continuation(continuation)) {
+                continuation.resume(returning: settled)
             }
-            if stopping {
-                condition.unlock()
-                continuation.resume(returning: .serviceNotAvailable)
-                return
-            }
-            waiters.append(Waiter(target: target, deadline: System.monotonicNanoseconds() + timeoutNanoseconds, continuation: continuation))
-            // A busy flush thread looks at the waiters again before it sleeps: no signal needed then.
-            let wake = flusherSleeping
-            condition.unlock()
-            if wake { condition.signal() }
         }
+    }
+
+    /// Like `waitForFlush` without a task: returns the outcome when it is known at once (`target`
+    /// already durable, a sticky failure, stopping), without calling `callback`; otherwise returns
+    /// nil and calls `callback` exactly once with the outcome, from the flush thread (group commit:
+    /// one round settles every waiter it covers), the timeout sweeper or `stop`. `callback` must
+    /// only hand the outcome on (schedule work elsewhere): it runs on a thread that must not block.
+    func whenFlushed(upTo target: Int64, then callback: @escaping @Sendable (PutStatus) -> Void) -> PutStatus? {
+        if flushedOffset >= target { return .ok }
+        return register(target, .callback(callback))
+    }
+
+    /// Registers a waiter for `target` and wakes a sleeping flush thread; returns the outcome
+    /// instead when it is known without flushing (then `resumption` is not registered).
+    private func register(_ target: Int64, _ resumption: Resumption) -> PutStatus? {
+        condition.lock()
+        if let failure {
+            condition.unlock()
+            return .flushFailed(failure.description)
+        }
+        if stopping {
+            condition.unlock()
+            return .serviceNotAvailable
+        }
+        // Flushed meanwhile (the flush thread publishes under the lock): no waiter, no round.
+        if flushedOffset >= target {
+            condition.unlock()
+            return .ok
+        }
+        waiters.append(Waiter(target: target, deadline: System.monotonicNanoseconds() + timeoutNanoseconds, resumption: resumption))
+        // A busy flush thread looks at the waiters again before it sleeps: no signal needed then.
+        let wake = flusherSleeping
+        condition.unlock()
+        if wake { condition.signal() }
+        return nil
+    }
+
+    /// Number of waiters registered and not yet settled (tests await a waiter with it).
+    var waiterCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiters.count
     }
 
     /// Tells a sleeping flush thread that queued writes exist (the `pwrite` path needs the flush
@@ -155,7 +204,10 @@ final class FlushService: @unchecked Sendable {
             let broken = failure != nil
             hasWork = false
             condition.unlock()
-            if !broken { flushOnce() }
+            if !broken {
+                roundGate.pass()
+                flushOnce()
+            }
             if stop { break }
         }
         failRemaining(with: .serviceNotAvailable)
@@ -178,7 +230,7 @@ final class FlushService: @unchecked Sendable {
             let failed = waiters
             waiters.removeAll()
             condition.unlock()
-            for waiter in failed { waiter.continuation.resume(returning: .flushFailed(outcome.description)) }
+            for waiter in failed { waiter.resumption.resume(returning: .flushFailed(outcome.description)) }
             return
         }
         flushed.store(max(from, target), ordering: .sequentiallyConsistent)
@@ -190,7 +242,7 @@ final class FlushService: @unchecked Sendable {
         }
         condition.unlock()
         if target > from { onFlushed(target) }
-        for waiter in ready { waiter.continuation.resume(returning: .ok) }
+        for waiter in ready { waiter.resumption.resume(returning: .ok) }
     }
 
     /// Times out waiters whose deadline passed, even while an msync is stuck.
@@ -206,7 +258,7 @@ final class FlushService: @unchecked Sendable {
                 return true
             }
             condition.unlock()
-            for waiter in expired { waiter.continuation.resume(returning: .flushDiskTimeout) }
+            for waiter in expired { waiter.resumption.resume(returning: .flushDiskTimeout) }
             if stop { break }
             sweeperCondition.lock()
             _ = sweeperCondition.wait(until: Date(timeIntervalSinceNow: 0.05))
@@ -221,6 +273,37 @@ final class FlushService: @unchecked Sendable {
         let remaining = waiters
         waiters.removeAll()
         condition.unlock()
-        for waiter in remaining { waiter.continuation.resume(returning: status) }
+        for waiter in remaining { waiter.resumption.resume(returning: status) }
+    }
+}
+
+/// A gate the flush thread passes before each round: open unless held. Holding it from any thread
+/// (or task) keeps the next round from starting, like an msync that does not return.
+final class FlushRoundGate: @unchecked Sendable {
+    /// Guards `held`; the flush thread waits on it.
+    private let condition = NSCondition()
+    /// Whether rounds wait.
+    private var held = false
+
+    /// Keeps rounds from starting until `release`.
+    func hold() {
+        condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    /// Lets rounds start again.
+    func release() {
+        condition.lock()
+        held = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Returns once the gate is open (at once in service). Called by the flush thread.
+    func pass() {
+        condition.lock()
+        while held { condition.wait() }
+        condition.unlock()
     }
 }

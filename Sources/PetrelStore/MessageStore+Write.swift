@@ -18,10 +18,23 @@ extension MessageStore {
         return PutResult(status: status, appended: result.appended)
     }
 
+    /// Tells when the commit log is durable up to `offset` (a `flushTarget` of
+    /// `putWithoutFlushWait`), without a task: returns the outcome when it is known at once
+    /// (already durable, a sticky flush failure, the store closing) and then never calls
+    /// `callback`; otherwise returns nil and calls `callback` exactly once with `.ok`,
+    /// `.flushDiskTimeout` after `syncFlushTimeout`, `.flushFailed` or `.serviceNotAvailable`.
+    /// `callback` runs on the store's flush thread (one round settles every waiter it covers), its
+    /// timeout thread or the closing thread: it must only schedule work elsewhere, never block.
+    public func whenFlushed(
+        upTo offset: Int64, then callback: @escaping @Sendable (PutStatus) -> Void
+    ) -> PutStatus? {
+        flushService.whenFlushed(upTo: offset, then: callback)
+    }
+
     /// Appends like `put(batch:)` without waiting: returns the result and, when the caller has to
     /// wait for a `SYNC_FLUSH` before answering, the commit-log offset to wait for (nil otherwise,
-    /// always nil under `ASYNC_FLUSH`). Lets a broker answer asynchronously flushed sends on its
-    /// event loop without a task.
+    /// always nil under `ASYNC_FLUSH`; `whenFlushed` waits for it without a task). Lets a broker
+    /// answer sends on its event loop.
     public func putWithoutFlushWait(
         batch messages: [StoredMessage], format: StoredRecordFormat = .standard
     ) -> (result: PutResult, flushTarget: Int64?) {

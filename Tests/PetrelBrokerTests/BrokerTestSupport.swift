@@ -40,12 +40,19 @@ final class FakeClientChannel: ClientChannel {
     let notices: AsyncStream<RemotingCommand>
     /// Feeds `notices`.
     private let feed: AsyncStream<RemotingCommand>.Continuation
+    /// Every answer given through `answerLater`, in order.
+    let laterAnswers = Mutex<[RemotingCommand]>([])
+    /// The same answers as a stream, to await them.
+    private let laterStream: AsyncStream<RemotingCommand>
+    /// Feeds `laterStream`.
+    private let laterFeed: AsyncStream<RemotingCommand>.Continuation
 
     /// A channel whose peer is `remoteAddress`.
     init(remoteAddress: String = "10.0.0.7:50000") {
         id = Self.identifiers.wrappingAdd(1, ordering: .relaxed).oldValue
         self.remoteAddress = remoteAddress
         (notices, feed) = AsyncStream.makeStream()
+        (laterStream, laterFeed) = AsyncStream.makeStream()
     }
 
     func invokeOneway(_ request: RemotingCommand) async throws(RemotingError) {
@@ -60,8 +67,53 @@ final class FakeClientChannel: ClientChannel {
 
     func close() { closed.store(true, ordering: .relaxed) }
 
+    /// Builds the answer at once (there is no event loop) and records it in `laterAnswers`.
+    func answerLater(_ request: RemotingCommand, building build: @escaping @Sendable () -> RemotingCommand) {
+        let response = build()
+        laterAnswers.withLock { $0.append(response) }
+        laterFeed.yield(response)
+    }
+
+    /// The next answer given through `answerLater`, or nil when none comes within `timeout`.
+    func nextLaterAnswer(timeout: Duration = .seconds(30)) async -> RemotingCommand? {
+        let answers = laterStream
+        return await withTaskGroup(of: RemotingCommand?.self) { group in
+            group.addTask {
+                for await answer in answers { return answer }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Requests with `code` sent so far.
     func sentCount(_ code: RequestCode) -> Int { sent.withLock { $0.filter { $0.requestCode == code }.count } }
+}
+
+extension EventLoopAnswer {
+    /// The response when answered at once.
+    var response: RemotingCommand? {
+        if case .answered(let response) = self { return response }
+        return nil
+    }
+
+    /// Whether the request was left to the task path.
+    var isDeclined: Bool {
+        if case .declined = self { return true }
+        return false
+    }
+
+    /// Whether the request was taken on, to be answered later.
+    var isLater: Bool {
+        if case .later = self { return true }
+        return false
+    }
 }
 
 /// A thread-safe counter.

@@ -59,9 +59,9 @@ final class TestHandler: RemotingRequestHandler {
     }
 
     /// Answers `echoOnEventLoop` in place; everything else runs in `handle`.
-    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> RemotingCommand? {
-        guard request.requestCode == TestCode.echoOnEventLoop else { return nil }
-        return request.response(remark: "echo on the event loop", extFields: request.extFields)
+    func handleOnEventLoop(_ request: RemotingCommand, from connection: RemotingConnection) -> EventLoopAnswer {
+        guard request.requestCode == TestCode.echoOnEventLoop else { return .declined }
+        return .answered(request.response(remark: "echo on the event loop", extFields: request.extFields))
     }
 
     /// How many requests with `code` were handled.
