@@ -65,10 +65,9 @@ def varint(data, cursor):
             return value, cursor
 
 
-def stored_dictionary_ids(broker, topic, queues=2):
-    """The envelope dictionary ids of the topic's zstd bodies, pulled raw with acceptCompression=zstd
-    (as Petrel's own client does), with the number of records seen."""
-    ids, records = [], 0
+def raw_records(broker, topic, queues=2):
+    """Every record of `topic` pulled raw with acceptCompression=zstd (as Petrel's own client reads):
+    yields (queue, queue offset, dictionary id), the id None for a body that is not zstd."""
     address = f"127.0.0.1:{broker.listen_port}"
     for queue in range(queues):
         offset = 0
@@ -82,16 +81,23 @@ def stored_dictionary_ids(broker, topic, queues=2):
             cursor = 0
             while cursor < len(body):
                 size = int.from_bytes(body[cursor:cursor + 4], "big")
+                queue_offset = int.from_bytes(body[cursor + 20:cursor + 28], "big")
                 sys_flag = int.from_bytes(body[cursor + 36:cursor + 40], "big")
+                identifier = None
                 if sys_flag & 0x701 == 0x201:  # compressed, type zstd
                     stored = body[cursor + 88:cursor + size]
                     assert stored[0] == 1, "envelope version"
                     _, next_field = varint(stored, 1)
-                    ids.append(varint(stored, next_field)[0])
-                records += 1
+                    identifier = varint(stored, next_field)[0]
+                yield queue, queue_offset, identifier
                 cursor += size
             offset = int(header["extFields"]["nextBeginOffset"])
-    return ids, records
+
+
+def stored_dictionary_ids(broker, topic, queues=2):
+    """The envelope dictionary ids of the topic's zstd bodies, with the number of records seen."""
+    records = list(raw_records(broker, topic, queues))
+    return [identifier for _, _, identifier in records if identifier is not None], len(records)
 
 
 def body_bytes(broker, topic):

@@ -4,40 +4,15 @@ the consumer receives every record after it, topicStatus counts the skips, and q
 the reason. The record itself stays in the store."""
 import signal
 
-import remoting
 from admin_helpers import admin, admin_json
 from clients import Collector, make_message, pull_all, start_producer, unique
 from conftest import BrokerProcess, free_port, wait_until
-from test_compression import compression_options, create_zstd_topic, dictionary_files, event, varint
+from test_compression import compression_options, create_zstd_topic, dictionary_files, event, raw_records
 
 
 def records_using(broker, topic, dictionary_id, queues=2):
-    """(queue, queue offset) of every record of `topic` whose zstd envelope names `dictionary_id`,
-    read raw with acceptCompression=zstd (as Petrel's own client reads)."""
-    found = []
-    address = f"127.0.0.1:{broker.listen_port}"
-    for queue in range(queues):
-        offset = 0
-        while True:
-            header, body = remoting.invoke(address, 11, {
-                "consumerGroup": "CG_raw", "topic": topic, "queueId": queue, "queueOffset": offset, "maxMsgNums": 32,
-                "sysFlag": 4, "commitOffset": 0, "suspendTimeoutMillis": 0, "subscription": "*", "subVersion": 0,
-                "acceptCompression": "zstd"})
-            if header["code"] != 0:
-                break
-            cursor = 0
-            while cursor < len(body):
-                size = int.from_bytes(body[cursor:cursor + 4], "big")
-                queue_offset = int.from_bytes(body[cursor + 20:cursor + 28], "big")
-                sys_flag = int.from_bytes(body[cursor + 36:cursor + 40], "big")
-                if sys_flag & 0x701 == 0x201:  # compressed, type zstd
-                    stored = body[cursor + 88:cursor + size]
-                    _, next_field = varint(stored, 1)
-                    if varint(stored, next_field)[0] == dictionary_id:
-                        found.append((queue, queue_offset))
-                cursor += size
-            offset = int(header["extFields"]["nextBeginOffset"])
-    return found
+    """(queue, queue offset) of every record of `topic` whose zstd envelope names `dictionary_id`."""
+    return [(queue, offset) for queue, offset, identifier in raw_records(broker, topic, queues) if identifier == dictionary_id]
 
 
 def test_the_cpp_client_consumes_past_records_whose_dictionary_is_lost(store_dir):

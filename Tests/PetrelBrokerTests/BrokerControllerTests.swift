@@ -29,20 +29,7 @@ final class RecordingNameServer: RemotingRequestHandler {
 
     /// The next request with `code`, or nil after `timeout`.
     func next(_ code: RequestCode, timeout: Duration = .seconds(30)) async -> RemotingCommand? {
-        let requests = requests
-        return await withTaskGroup(of: RemotingCommand?.self) { group in
-            group.addTask {
-                for await request in requests where request.requestCode == code { return request }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await firstElement(of: requests, within: timeout) { $0.requestCode == code }
     }
 }
 

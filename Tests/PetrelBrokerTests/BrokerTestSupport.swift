@@ -76,20 +76,7 @@ final class FakeClientChannel: ClientChannel {
 
     /// The next answer given through `answerLater`, or nil when none comes within `timeout`.
     func nextLaterAnswer(timeout: Duration = .seconds(30)) async -> RemotingCommand? {
-        let answers = laterStream
-        return await withTaskGroup(of: RemotingCommand?.self) { group in
-            group.addTask {
-                for await answer in answers { return answer }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await firstElement(of: laterStream, within: timeout) { _ in true }
     }
 
     /// Requests with `code` sent so far.
@@ -264,5 +251,24 @@ enum Requests {
     static func messages(in response: RemotingCommand) throws -> [StoredMessage] {
         guard let body = response.body else { return [] }
         return try body.withUnsafeReadableBytes { try StoredMessageCodec.decodeAll($0) }
+    }
+}
+
+/// The first element of `stream` that `accepts`, or nil when none comes within `timeout`.
+func firstElement(
+    of stream: AsyncStream<RemotingCommand>, within timeout: Duration, where accepts: @escaping @Sendable (RemotingCommand) -> Bool
+) async -> RemotingCommand? {
+    await withTaskGroup(of: RemotingCommand?.self) { group in
+        group.addTask {
+            for await element in stream where accepts(element) { return element }
+            return nil
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
     }
 }
