@@ -28,7 +28,7 @@ public struct CompressedBodyEnvelope: Hashable, Sendable {
     /// The dictionary the frame was compressed with; 0 for none.
     public var dictionaryId: UInt32
     /// How many bytes the envelope takes at the front of the body (set by parsing; computed for new ones).
-    public var headerLength: Int { 1 + Self.varintLength(UInt32(originalLength)) + Self.varintLength(dictionaryId) }
+    public var headerLength: Int { 1 + LEB128.length(UInt64(originalLength)) + LEB128.length(UInt64(dictionaryId)) }
 
     /// An envelope for a body of `originalLength` bytes compressed with `dictionaryId` (0: none).
     public init(originalLength: Int, dictionaryId: UInt32) {
@@ -64,42 +64,20 @@ public struct CompressedBodyEnvelope: Hashable, Sendable {
     public var bytes: [UInt8] {
         var output: [UInt8] = [Self.currentVersion]
         output.reserveCapacity(headerLength)
-        Self.appendVarint(UInt32(originalLength), to: &output)
-        Self.appendVarint(dictionaryId, to: &output)
+        LEB128.append(UInt64(originalLength), to: &output)
+        LEB128.append(UInt64(dictionaryId), to: &output)
         return output
     }
 
-    /// Bytes `value` takes as a LEB128 varint.
-    static func varintLength(_ value: UInt32) -> Int {
-        var length = 1
-        var rest = value >> 7
-        while rest != 0 { length += 1; rest >>= 7 }
-        return length
-    }
-
-    /// Appends `value` as a LEB128 varint: seven bits a byte, low bits first, high bit = more follow.
-    static func appendVarint(_ value: UInt32, to output: inout [UInt8]) {
-        var rest = value
-        while rest >= 0x80 {
-            output.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        output.append(UInt8(rest))
-    }
-
-    /// Reads a LEB128 varint of at most five bytes at `cursor`, advancing it.
+    /// Reads a LEB128 varint of at most five bytes (`LEB128.read32`) at `cursor`, advancing it; a
+    /// varint cut off by the end is `.truncated`, a longer or wider one is malformed data.
     static func readVarint(_ body: UnsafeRawBufferPointer, _ cursor: inout Int, _ field: String) throws(CoreError) -> UInt32 {
-        var value: UInt64 = 0
-        for shift in stride(from: 0, to: 35, by: 7) {
-            guard cursor < body.count else { throw CoreError(.truncated, "compressed body envelope ends inside its \(field)") }
-            let byte = body[cursor]
-            cursor += 1
-            value |= UInt64(byte & 0x7F) << UInt64(shift)
-            if byte & 0x80 == 0 {
-                guard value <= UInt64(UInt32.max) else { break }
-                return UInt32(value)
-            }
+        do {
+            return try LEB128.read32(body, &cursor, "envelope varint")
+        } catch where error.code == .truncated {
+            throw CoreError(.truncated, "compressed body envelope ends inside its \(field)")
+        } catch {
+            throw CoreError(.malformedCompressedData, "compressed body envelope's \(field) is not a varint of at most 32 bits")
         }
-        throw CoreError(.malformedCompressedData, "compressed body envelope's \(field) is not a varint of at most 32 bits")
     }
 }

@@ -26,31 +26,30 @@ public enum LEB128 {
         output.append(UInt8(rest))
     }
 
-    /// Reads a varint at `cursor`, advancing it; `what` names the field in the error for a varint
-    /// that runs past the end or past ten bytes (which no encoder writes).
+    /// Reads a varint of at most `maximumLength` bytes at `cursor`, advancing it; `what` names the
+    /// field in the error for a varint that runs past the end (`.truncated`), or past the maximum
+    /// length or 64 bits (`.badSize`; no encoder writes either).
     @inlinable public static func read(
-        _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, _ what: StaticString
+        _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, _ what: StaticString, maximumLength: Int = maximumLength
     ) throws(CoreError) -> UInt64 {
         var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
+        for index in 0..<min(maximumLength, Self.maximumLength) {
             guard cursor < bytes.count else { throw CoreError(.truncated, "\(what) runs past the end of the record") }
             let byte = bytes[cursor]
             cursor += 1
-            guard shift < 64, shift < 63 || byte <= 1 else {
-                throw CoreError(.badSize, "\(what) is longer than a 64-bit varint")
-            }
-            value |= UInt64(byte & 0x7F) << shift
+            // The tenth byte holds bit 63 alone.
+            guard index < 9 || byte <= 1 else { throw CoreError(.badSize, "\(what) is wider than 64 bits") }
+            value |= UInt64(byte & 0x7F) << UInt64(7 * index)
             if byte < 0x80 { return value }
-            shift += 7
         }
+        throw CoreError(.badSize, "\(what) is longer than \(min(maximumLength, Self.maximumLength)) bytes")
     }
 
-    /// Reads a varint that must fit 32 bits (a field stored as a 32-bit bit pattern).
+    /// Reads a varint that must fit 32 bits (a field stored as a 32-bit bit pattern): at most five bytes.
     @inlinable public static func read32(
         _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, _ what: StaticString
     ) throws(CoreError) -> UInt32 {
-        let value = try read(bytes, &cursor, what)
+        let value = try read(bytes, &cursor, what, maximumLength: 5)
         guard let narrow = UInt32(exactly: value) else { throw CoreError(.badSize, "\(what) \(value) does not fit 32 bits") }
         return narrow
     }
