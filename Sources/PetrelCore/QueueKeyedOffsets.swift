@@ -1,5 +1,3 @@
-import PetrelCore
-
 /// Reads and writes queue-keyed offset maps as fastjson writes them: the `offsetTable` of Java's
 /// `ResetOffsetBody` (RESET_CONSUMER_CLIENT_OFFSET, INVOKE_BROKER_TO_RESET_OFFSET) and the
 /// `messageQueueTable` of `GetConsumerStatusBody`:
